@@ -1,0 +1,107 @@
+/**
+ * The crypto contract shared by the Node (`node:crypto`) and Web Crypto backends.
+ *
+ * @module
+ */
+
+/** Signature algorithms, named as in the RFC 9421 HTTP Signature Algorithms registry. */
+export type Algorithm =
+  | 'hmac-sha256'
+  | 'hmac-sha1'
+  | 'ed25519'
+  | 'ecdsa-p256-sha256'
+  | 'rsa-pss-sha512'
+  | 'rsa-v1_5-sha256'
+
+/** Every supported algorithm, in a stable order. */
+export const ALGORITHMS: readonly Algorithm[] = [
+  'hmac-sha256',
+  'hmac-sha1',
+  'ed25519',
+  'ecdsa-p256-sha256',
+  'rsa-pss-sha512',
+  'rsa-v1_5-sha256',
+]
+
+/** Digest algorithms. `sha-1` exists only for the legacy HMAC-SHA1 preset. */
+export type DigestAlgorithm = 'sha-256' | 'sha-512' | 'sha-1'
+
+/** What a key can do. */
+export type KeyType = 'secret' | 'private' | 'public'
+
+/**
+ * A key bound to one algorithm, imported once and reused. `sign` exists on secret and private
+ * keys; `verify` on every key (a private key verifies with its public half).
+ */
+export interface Key {
+  /** The algorithm this key is for; a key is never used with another. */
+  readonly algorithm: Algorithm
+  /** `secret` (HMAC), `private` or `public`. */
+  readonly type: KeyType
+  /** The key id: given at import, or the RFC 7638 thumbprint of the public key. */
+  readonly keyId: string
+  /** Which backend holds the key material. */
+  readonly backend: 'node' | 'web'
+  /**
+   * The backend's own key object (a Web Crypto `CryptoKey` or a `node:crypto` `KeyObject`), for
+   * interop with libraries such as `jose`. Treat it as opaque.
+   */
+  readonly nativeKey: unknown
+  /** Signs `data`. Throws `TypeError` on a public key. */
+  sign(data: Uint8Array): Promise<Uint8Array>
+  /** Verifies `signature` over `data`. Returns `false` (never throws) for a wrong-length or bad signature. */
+  verify(data: Uint8Array, signature: Uint8Array): Promise<boolean>
+  /** Synchronous `sign`, present on the Node backend only. */
+  readonly signSync?: (data: Uint8Array) => Uint8Array
+  /** Synchronous `verify`, present on the Node backend only. */
+  readonly verifySync?: (data: Uint8Array, signature: Uint8Array) => boolean
+  /** The public JWK (with `kid`, `alg`, `use: "sig"`), for asymmetric keys; `undefined` for secrets. */
+  publicJwk(): PublicJwk | undefined
+}
+
+/** A public JWK as Countersign publishes it: always with `kid`, `alg` and `use: "sig"`. */
+export type PublicJwk = JsonWebKey & { kid: string; alg: string; use: 'sig' }
+
+/** What {@link importKey} accepts: raw secret bytes, a PEM string (SPKI or PKCS#8), or a JWK. */
+export type KeyInput = Uint8Array | string | JsonWebKey
+
+/** Options for importing a key. */
+export interface ImportKeyOptions {
+  /** The algorithm. Required for raw secrets and PEM; inferred from a JWK's `kty`/`crv`/`alg` when absent. */
+  algorithm?: Algorithm
+  /**
+   * The key id. Defaults to a JWK's `kid`, else the RFC 7638 thumbprint. Secrets shorter than
+   * 32 bytes must be given one (a thumbprint of a guessable secret would leak it).
+   */
+  keyId?: string
+  /** Web backend: whether the `CryptoKey` may be exported. Default `false`. */
+  extractable?: boolean
+}
+
+/** Options for generating a key pair or secret. */
+export interface GenerateKeyOptions {
+  /** The key id; defaults to the RFC 7638 thumbprint of the public key (or of the secret). */
+  keyId?: string
+  /** Web backend: whether the private `CryptoKey` may be exported. Default `false`. */
+  extractable?: boolean
+}
+
+/** A generated key pair. */
+export interface KeyPair {
+  /** Signs (and verifies). For HMAC, the secret. */
+  privateKey: Key
+  /** Verifies only. For HMAC, the same secret as `privateKey`. */
+  publicKey: Key
+}
+
+/** The operations a backend provides. Both backends pass the same tests. */
+export interface CryptoBackend {
+  /** `'node'` for node:crypto, `'web'` for Web Crypto. */
+  readonly name: 'node' | 'web'
+  /** Hashes `data`. */
+  digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
+  /** Imports a key for one algorithm. Malformed material throws `TypeError`. */
+  importKey(input: KeyInput, options?: ImportKeyOptions): Promise<Key>
+  /** Generates an asymmetric key pair, or for HMAC a 256-bit secret (returned as both halves). */
+  generateKeyPair(algorithm: Algorithm, options?: GenerateKeyOptions): Promise<KeyPair>
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `pnpm test:all`: every gate the project has, in one run. Each step runs even if an earlier one
+# failed, so one run shows everything that is wrong; the exit code is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+results_dir=".test-results"
+rm -rf "$results_dir" && mkdir -p "$results_dir"
+
+passed_steps=0
+failed_steps=()
+step() {
+  local name="$1"
+  shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  if "$@"; then
+    passed_steps=$((passed_steps + 1))
+  else
+    failed_steps+=("$name")
+  fi
+}
+
+step "lint (biome)" pnpm exec biome check . --error-on-warnings
+step "build" pnpm exec turbo run build --filter='./packages/*' --output-logs=errors-only
+step "typecheck" pnpm exec turbo run typecheck --concurrency=2 --output-logs=errors-only
+step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1
+step "package checks (publint --strict, attw esm-only)" pnpm exec turbo run lint:package --filter='./packages/*' --concurrency=2 --output-logs=errors-only
+step "API reference and docs site (typedoc, zero warnings, links)" pnpm docs
+if ls examples/*/package.json >/dev/null 2>&1; then
+  step "examples end to end" pnpm exec turbo run test:e2e --filter='./examples/*' --concurrency=1
+fi
+if [ -d python ]; then
+  step "python reference verifier" bash -c 'cd python && "${PYTHON:-python3}" -m unittest discover -v -s tests -t .'
+fi
+
+# Sum the Vitest results each package wrote (see packages/*/vitest.config.ts).
+node scripts/summarise-tests.mjs "$results_dir"
+
+echo
+if [ ${#failed_steps[@]} -eq 0 ]; then
+  echo "test:all: all $passed_steps steps passed"
+  exit 0
+fi
+echo "test:all: ${#failed_steps[@]} of $((passed_steps + ${#failed_steps[@]})) steps failed:"
+printf '  - %s\n' "${failed_steps[@]}"
+exit 1

@@ -1,0 +1,20 @@
+import { basename, resolve } from 'node:path'
+import { defineProject, type UserWorkspaceConfig } from 'vitest/config'
+
+/**
+ * The Vitest config every package uses: tests beside the code and in test/, and a JSON report in
+ * the repo's .test-results/ so `pnpm test:all` can print one closing count.
+ */
+export function countersignProject(dir: string, test: UserWorkspaceConfig['test'] = {}) {
+  const name = basename(dir)
+  return defineProject({
+    test: {
+      name,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      restoreMocks: true,
+      reporters: ['default', 'json'],
+      outputFile: { json: resolve(dir, '../../.test-results', `${name}.json`) },
+      ...test,
+    },
+  })
+}
