@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { isCountersignError, type Store } from '@countersign/core'
+import { runStoreContract } from '@countersign/testkit/store-contract.ts'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// testkit is not linked into this package's node_modules yet; import its file directly.
-import { runStoreContract } from '@countersign/testkit/store-contract.ts'
 import { createRedisStore } from './redis.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'

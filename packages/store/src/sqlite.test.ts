@@ -5,9 +5,8 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { pathToFileURL } from 'node:url'
 import { isCountersignError } from '@countersign/core'
-import { afterAll, describe, expect, it } from 'vitest'
-// testkit is not linked into this package's node_modules yet; import its file directly.
 import { runStoreContract } from '@countersign/testkit/store-contract.ts'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from './sqlite.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-sqlite-'))
