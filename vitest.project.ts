@@ -1,13 +1,13 @@
 import { basename, resolve } from 'node:path'
-import { defineProject, type UserWorkspaceConfig } from 'vitest/config'
+import { defineConfig, type ViteUserConfig } from 'vitest/config'
 
 /**
  * The Vitest config every package uses: tests beside the code and in test/, and a JSON report in
  * the repo's .test-results/ so `pnpm test:all` can print one closing count.
  */
-export function countersignProject(dir: string, test: UserWorkspaceConfig['test'] = {}) {
+export function countersignProject(dir: string, test: NonNullable<ViteUserConfig['test']> = {}) {
   const name = basename(dir)
-  return defineProject({
+  return defineConfig({
     test: {
       name,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

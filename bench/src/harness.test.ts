@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type Case,
+  filterGroups,
+  formatGroup,
+  type Group,
+  median,
+  type RunOptions,
+  ratio,
+  relativeSpread,
+  rotate,
+  runGroup,
+  SkipGroup,
+} from './harness.ts'
+
+/**
+ * A fake clock in whole microseconds: each fake operation advances it by its cost, so ops/s are
+ * exact and no assertion depends on real timing.
+ */
+function fakeWorld() {
+  let micros = 0
+  let round: number | undefined
+  const log: string[] = []
+  const world = {
+    now: () => micros / 1000,
+    /** A sync case costing `cost(round)` microseconds per operation. */
+    syncCase(
+      name: string,
+      cost: (round: number | undefined) => number,
+      extra: Partial<Case> = {},
+    ): Case {
+      return {
+        name,
+        fn: () => {
+          if (log.at(-1) !== name) {
+            log.push(name)
+          }
+          micros += cost(round)
+        },
+        ...extra,
+      }
+    },
+    hooks: {
+      now: () => micros / 1000,
+      onProgress: (_message: string, r: number | undefined) => {
+        round = r
+        log.push(r === undefined ? 'warm-up' : `round ${r}`)
+      },
+    },
+    log,
+  }
+  return world
+}
+
+const options: RunOptions = { rounds: 5, timeMs: 5, warmupMs: 2 }
+
+describe('math', () => {
+  it('median of odd and even counts, NaN when empty', () => {
+    expect(median([5, 1, 3])).toBe(3)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(median([])).toBeNaN()
+  })
+
+  it('does not reorder its input', () => {
+    const values = [3, 1, 2]
+    median(values)
+    expect(values).toEqual([3, 1, 2])
+  })
+
+  it('relative spread is the median absolute deviation over the median', () => {
+    expect(relativeSpread([100, 100, 100])).toBe(0)
+    // deviations from 100: 10, 0, 10, 20, 0 -> median 10 -> 10%
+    expect(relativeSpread([90, 100, 110, 120, 100])).toBeCloseTo(0.1)
+  })
+
+  it('ratio is NaN against a non-positive base', () => {
+    expect(ratio(50, 100)).toBe(0.5)
+    expect(ratio(50, 0)).toBeNaN()
+  })
+
+  it('rotate shifts left by the round number, wrapping', () => {
+    expect(rotate(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c'])
+    expect(rotate(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a'])
+    expect(rotate(['a', 'b', 'c'], 4)).toEqual(['b', 'c', 'a'])
+    expect(rotate([], 3)).toEqual([])
+  })
+})
+
+describe('runGroup with a fake clock', () => {
+  it('reports ops/s, ratios against the baseline and compareTo, and targets', async () => {
+    const w = fakeWorld()
+    const group: Group = {
+      name: 'g',
+      compareTo: 'slow',
+      baseline: w.syncCase('base', () => 1), // 1 us/op = 1,000,000 ops/s
+      peers: [
+        w.syncCase('half', () => 2, { target: { ratio: 0.4, of: 'base' } }),
+        w.syncCase('slow', () => 4, { target: { ratio: 3, of: 'base' } }),
+      ],
+    }
+    const result = await runGroup(group, options, w.hooks)
+    expect(result.error).toBeUndefined()
+    const by = Object.fromEntries(result.cases.map((c) => [c.name, c]))
+    expect(by.base?.opsPerSec).toBeCloseTo(1_000_000, 0)
+    expect(by.half?.opsPerSec).toBeCloseTo(500_000, 0)
+    expect(by.base?.baseline).toBe(true)
+    expect(by.half?.ratio).toBeCloseTo(0.5, 9)
+    expect(by.slow?.ratio).toBeCloseTo(0.25, 9)
+    expect(by.base?.compareRatio).toBeCloseTo(4, 9)
+    expect(by.half?.target).toMatchObject({ of: 'base', ratio: 0.4, met: true })
+    expect(by.half?.target?.actual).toBeCloseTo(0.5, 9)
+    expect(by.slow?.target).toMatchObject({ met: false })
+    expect(by.half?.samples).toHaveLength(options.rounds)
+    const table = formatGroup(result, options)
+    expect(table).toContain('met')
+    expect(table).toContain('MISSED')
+  })
+
+  it('takes the median over rounds, not the mean', async () => {
+    const w = fakeWorld()
+    // Per-round cost in microseconds -> ops/s 500k, 1M, 250k, 500k, 125k: median 500k.
+    const costs = [2, 1, 4, 2, 8]
+    const group: Group = {
+      name: 'g',
+      baseline: w.syncCase('base', () => 1),
+      peers: [w.syncCase('wobbly', (r) => (r === undefined ? 1 : costs[r]!))],
+    }
+    const result = await runGroup(group, options, w.hooks)
+    const wobbly = result.cases.find((c) => c.name === 'wobbly')!
+    expect(wobbly.samples.map((s) => Math.round(s))).toEqual([
+      500_000, 1_000_000, 250_000, 500_000, 125_000,
+    ])
+    expect(wobbly.opsPerSec).toBeCloseTo(500_000, 0)
+    expect(wobbly.ratio).toBeCloseTo(0.5, 9)
+  })
+
+  it('warms up every case first, then rotates the order each round', async () => {
+    const w = fakeWorld()
+    const group: Group = {
+      name: 'g',
+      baseline: w.syncCase('a', () => 1),
+      peers: [w.syncCase('b', () => 1), w.syncCase('c', () => 1)],
+    }
+    const result = await runGroup(group, { ...options, rounds: 4 }, w.hooks)
+    const expected = [
+      ['a', 'b', 'c'],
+      ['b', 'c', 'a'],
+      ['c', 'a', 'b'],
+      ['a', 'b', 'c'],
+    ]
+    expect(result.order).toEqual(expected)
+    // What actually ran, collapsed to one entry per run of consecutive calls.
+    expect(w.log).toEqual([
+      'warm-up',
+      'a',
+      'b',
+      'c',
+      ...expected.flatMap((order, r) => [`round ${r}`, ...order]),
+    ])
+  })
+
+  it('awaits async cases and keeps `concurrency` operations in flight', async () => {
+    let inFlight = 0
+    let maxInFlight = 0
+    let clock = 0
+    const asyncCase: Case = {
+      name: 'async',
+      concurrency: 4,
+      fn: async () => {
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        clock += 2
+        await new Promise((resolve) => setImmediate(resolve))
+        inFlight--
+      },
+    }
+    const group: Group = {
+      name: 'g',
+      baseline: {
+        name: 'sync',
+        fn: () => {
+          clock += 1
+        },
+      },
+      peers: [asyncCase],
+    }
+    const result = await runGroup(group, options, { now: () => clock / 1000 })
+    const a = result.cases.find((c) => c.name === 'async')!
+    expect(a.async).toBe(true)
+    expect(a.concurrency).toBe(4)
+    expect(maxInFlight).toBe(4)
+    expect(a.ratio).toBeCloseTo(0.5, 9)
+    expect(result.cases.find((c) => c.name === 'sync')?.async).toBe(false)
+  })
+
+  it('skips a group whose setup throws SkipGroup and fails one whose setup throws otherwise', async () => {
+    const w = fakeWorld()
+    let tornDown = 0
+    const make = (error: Error): Group => ({
+      name: 'g',
+      setup: () => {
+        throw error
+      },
+      teardown: () => {
+        tornDown++
+      },
+      baseline: w.syncCase('a', () => 1),
+      peers: [],
+    })
+    const skipped = await runGroup(make(new SkipGroup('redis is not running')), options, w.hooks)
+    expect(skipped).toMatchObject({ skipped: 'redis is not running', cases: [] })
+    expect(skipped.error).toBeUndefined()
+    const failed = await runGroup(make(new Error('boom')), options, w.hooks)
+    expect(failed).toMatchObject({ error: 'boom', cases: [] })
+    expect(tornDown).toBe(2)
+  })
+
+  it('rejects a target that names no case', async () => {
+    const w = fakeWorld()
+    const group: Group = {
+      name: 'g',
+      baseline: w.syncCase('a', () => 1),
+      peers: [w.syncCase('b', () => 1, { target: { ratio: 1, of: 'nope' } })],
+    }
+    const result = await runGroup(group, options, w.hooks)
+    expect(result.error).toMatch(/target case "nope"/)
+  })
+})
+
+describe('filterGroups', () => {
+  const c = (name: string, extra: Partial<Case> = {}): Case => ({ name, fn: () => 0, ...extra })
+  const groups: Group[] = [
+    {
+      name: 'core/hmac',
+      compareTo: 'subtle',
+      baseline: c('raw'),
+      peers: [c('core sync', { target: { ratio: 1, of: 'raw' } }), c('subtle'), c('other')],
+    },
+    { name: 'store/sqlite', baseline: c('raw'), peers: [c('core')] },
+  ]
+
+  it('keeps whole groups that match by name', () => {
+    expect(filterGroups(groups, 'SQLITE').map((g) => g.name)).toEqual(['store/sqlite'])
+    expect(filterGroups(groups, undefined)).toHaveLength(2)
+  })
+
+  it('keeps matching cases plus the ones their ratios need', () => {
+    const [g] = filterGroups(groups, 'core sync')
+    expect(g?.baseline.name).toBe('raw')
+    expect(g?.peers.map((p) => p.name)).toEqual(['core sync', 'subtle'])
+  })
+})
