@@ -1,0 +1,10 @@
+/// <reference types="node" />
+/**
+ * Node-only parts of `@countersign/tokens`: serving a Web handler with `node:http` (body cap,
+ * duplicate-header and request-target checks) and the `countersign tokens serve` CLI.
+ *
+ * @module
+ */
+export { runTokensCli } from './cli-main.ts'
+export type { NodeListener, NodeListenerOptions, RunningServer, ServeOptions } from './serve.ts'
+export { createNodeListener, serveTokenService, toWebRequest } from './serve.ts'

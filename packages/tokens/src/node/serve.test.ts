@@ -1,0 +1,103 @@
+import { request as httpRequest } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type RunningServer, serveTokenService } from './serve.ts'
+
+let running: RunningServer | undefined
+afterEach(async () => {
+  await running?.close()
+  running = undefined
+})
+
+describe('serveTokenService', () => {
+  it('passes method, URL, headers and body through to the handler', async () => {
+    let seen: { method: string; url: string; auth: string | null; body: string } | undefined
+    running = await serveTokenService(
+      async (request) => {
+        seen = {
+          method: request.method,
+          url: request.url,
+          auth: request.headers.get('authorization'),
+          body: await request.text(),
+        }
+        return new Response('ok', { status: 201, headers: { 'x-test': '1' } })
+      },
+      { port: 0, origin: 'https://tokens.example' },
+    )
+    const response = await fetch(`${running.url}/a/b?c=d`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x', 'content-type': 'text/plain' },
+      body: 'hello',
+    })
+    expect(response.status).toBe(201)
+    expect(response.headers.get('x-test')).toBe('1')
+    expect(await response.text()).toBe('ok')
+    expect(seen).toEqual({
+      method: 'POST',
+      url: 'https://tokens.example/a/b?c=d',
+      auth: 'Bearer x',
+      body: 'hello',
+    })
+  })
+
+  it('keeps a path that looks like a network-path reference on this origin', async () => {
+    let url = ''
+    running = await serveTokenService(
+      async (request) => {
+        url = request.url
+        return new Response(null, { status: 204 })
+      },
+      { port: 0 },
+    )
+    const { port } = new URL(running.url)
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '//evil.example/x', method: 'GET' },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve())
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(new URL(url).host).toBe(`127.0.0.1:${port}`)
+    expect(new URL(url).pathname).toBe('//evil.example/x')
+  })
+
+  it('answers 500 problem details when the handler throws, and omits HEAD bodies', async () => {
+    running = await serveTokenService(
+      async (request) => {
+        if (request.method === 'HEAD') {
+          return new Response('body', { status: 200 })
+        }
+        throw new Error('boom with a secret cs_ak_xyz')
+      },
+      { port: 0 },
+    )
+    const response = await fetch(`${running.url}/x`)
+    expect(response.status).toBe(500)
+    const text = await response.text()
+    expect(text).not.toContain('cs_ak_xyz')
+    expect(JSON.parse(text)).toMatchObject({ code: 'internal_error', status: 500 })
+    const head = await fetch(`${running.url}/x`, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(await head.text()).toBe('')
+  })
+
+  it('refuses bodies over the cap with 413 before calling the handler', async () => {
+    let calls = 0
+    running = await serveTokenService(
+      async () => {
+        calls++
+        return new Response(null, { status: 204 })
+      },
+      { port: 0, maxBodyBytes: 10 },
+    )
+    const response = await fetch(`${running.url}/x`, { method: 'POST', body: 'x'.repeat(11) })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { code: string }).code).toBe('body_too_large')
+    expect(calls).toBe(0)
+    const ok = await fetch(`${running.url}/x`, { method: 'POST', body: 'x'.repeat(10) })
+    expect(ok.status).toBe(204)
+  })
+})

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+const CLI = fileURLToPath(new URL('../src/node/cli.ts', import.meta.url))
+
+/** A running `countersign tokens serve` child process. */
+export interface CliProcess {
+  proc: ChildProcess
+  url: string
+  adminKey: string | undefined
+  stdout: string[]
+  stderr: string[]
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>
+}
+
+/** Starts the CLI (from source, with Node's type stripping) and waits for "listening on". */
+export function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
+  const proc = spawn(process.execPath, [CLI, 'tokens', 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  let adminKey: string | undefined
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error(`CLI did not start: ${stderr.join('\n')}`))
+    }, 20_000)
+    let buffered = ''
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        stdout.push(line)
+        const admin = /admin API key \(shown once, store it now\): (\S+)/.exec(line)
+        if (admin) {
+          adminKey = admin[1]
+        }
+        const listening = /^listening on (\S+)/.exec(line)
+        if (listening) {
+          clearTimeout(timer)
+          resolve({
+            proc,
+            url: listening[1] as string,
+            adminKey,
+            stdout,
+            stderr,
+            stop: async () => {
+              proc.kill('SIGTERM')
+              await exited
+            },
+            kill: async () => {
+              proc.kill('SIGKILL')
+              await exited
+            },
+          })
+        }
+      }
+    })
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(...chunk.toString().split('\n').filter(Boolean))
+    })
+    proc.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`CLI exited with ${code}: ${stderr.join('\n')}`))
+    })
+  })
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+/** JSON POST helper. */
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
+}
+
+/** Creates an API key through the admin route and returns it. */
+export async function adminCreateKey(
+  url: string,
+  adminKey: string,
+  scopes: string[],
+): Promise<string> {
+  const response = await postJson(
+    `${url}/admin/api-keys`,
+    { name: scopes.join(' '), scopes },
+    {
+      authorization: `Bearer ${adminKey}`,
+    },
+  )
+  if (response.status !== 201) {
+    throw new Error(`create key: ${response.status} ${await response.text()}`)
+  }
+  return ((await response.json()) as { key: string }).key
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'tsup'
+import { baseConfig } from '../../tsup.config.base.ts'
+
+export default defineConfig({
+  ...baseConfig,
+  entry: { index: 'src/index.ts', node: 'src/node/index.ts', cli: 'src/node/cli.ts' },
+  external: [/^node:/, /^@countersign\//],
+  removeNodeProtocol: false,
+})
