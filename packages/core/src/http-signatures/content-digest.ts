@@ -1,0 +1,170 @@
+/**
+ * RFC 9530 `Content-Digest`: a structured-field Dictionary of algorithm to Byte Sequence, over
+ * the exact content bytes. Countersign writes `sha-256` (default) or `sha-512` and accepts both;
+ * other algorithms in a received value are ignored, and the deprecated ones (`md5`, `sha`, …)
+ * are never trusted.
+ *
+ * @module
+ */
+import { digest as backendDigest } from '../crypto/api.ts'
+import type { DigestAlgorithm } from '../crypto/types.ts'
+import { RequestError, SignatureError } from '../errors.ts'
+import {
+  type BareItem,
+  ByteSequence,
+  type Dictionary,
+  type Item,
+  parseDictionary,
+  serializeDictionary,
+} from '../structured-fields.ts'
+import { byteSequenceValue, bytesEqual, dictionaryMemberKeys, hasDuplicate } from './internal.ts'
+
+/** The `Content-Digest` algorithms Countersign creates and verifies. */
+export type ContentDigestAlgorithm = 'sha-256' | 'sha-512'
+
+/** The digest function to use; defaults to the build's crypto backend. */
+export interface DigestProvider {
+  /** Hashes `data` (a crypto backend's `digest`). */
+  digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
+}
+
+/** Options for {@link createContentDigest}. */
+export interface CreateContentDigestOptions {
+  /** Which backend computes the hash (for tests across backends). Default: this build's. */
+  backend?: DigestProvider
+}
+
+/** Options for {@link verifyContentDigest}. */
+export interface VerifyContentDigestOptions {
+  /** Algorithms to accept. Default `['sha-256', 'sha-512']`. */
+  algorithms?: readonly ContentDigestAlgorithm[]
+  /** Which backend computes the hash. Default: this build's. */
+  backend?: DigestProvider
+}
+
+const SUPPORTED: readonly ContentDigestAlgorithm[] = ['sha-256', 'sha-512']
+
+function checkAlgorithms(value: unknown, name: string): readonly ContentDigestAlgorithm[] {
+  const list = Array.isArray(value) ? value : [value]
+  if (list.length === 0) {
+    throw new TypeError(`${name} must name at least one algorithm`)
+  }
+  for (const algorithm of list) {
+    if (!SUPPORTED.includes(algorithm as ContentDigestAlgorithm)) {
+      throw new TypeError(
+        `${name}: unsupported Content-Digest algorithm ${String(algorithm)}; use sha-256 or sha-512`,
+      )
+    }
+  }
+  return list as ContentDigestAlgorithm[]
+}
+
+/**
+ * Computes a `Content-Digest` value over `body` (the exact bytes sent).
+ *
+ * @example
+ * ```ts
+ * await createContentDigest(utf8('{"hello": "world"}'))
+ * // 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:'
+ * ```
+ *
+ * @throws `TypeError` for a body that is not a `Uint8Array` or an unsupported algorithm.
+ */
+export async function createContentDigest(
+  body: Uint8Array,
+  algorithm: ContentDigestAlgorithm | readonly ContentDigestAlgorithm[] = 'sha-256',
+  options: CreateContentDigestOptions = {},
+): Promise<string> {
+  if (!(body instanceof Uint8Array)) {
+    throw new TypeError('expected body to be a Uint8Array')
+  }
+  const algorithms = checkAlgorithms(algorithm, 'algorithm')
+  const hash = options.backend?.digest.bind(options.backend) ?? backendDigest
+  const dictionary: Dictionary = new Map()
+  for (const name of algorithms) {
+    dictionary.set(name, [new ByteSequence(await hash(name, body)), new Map()] as Item)
+  }
+  return serializeDictionary(dictionary)
+}
+
+/**
+ * Parses a `Content-Digest` value: algorithm to digest bytes. Members that are not Byte
+ * Sequences are skipped unless they use a supported algorithm (then the value is malformed).
+ *
+ * @example
+ * ```ts
+ * parseContentDigest('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:').get('sha-256')?.length // 32
+ * ```
+ *
+ * @throws RequestError `malformed` when the value is not a Dictionary or a `sha-256`/`sha-512`
+ *   member is not a Byte Sequence; `duplicate_header` when an algorithm appears twice.
+ */
+export function parseContentDigest(value: string): Map<string, Uint8Array> {
+  if (typeof value !== 'string') {
+    throw new TypeError('expected the Content-Digest value to be a string')
+  }
+  const dictionary = parseDictionary(value, { field: 'Content-Digest' })
+  if (hasDuplicate(dictionaryMemberKeys(value))) {
+    throw new RequestError('duplicate_header', 'Content-Digest names the same algorithm twice')
+  }
+  const out = new Map<string, Uint8Array>()
+  for (const [name, member] of dictionary) {
+    const bytes = Array.isArray(member[0]) ? undefined : byteSequenceValue(member[0] as BareItem)
+    if (bytes === undefined) {
+      if (SUPPORTED.includes(name as ContentDigestAlgorithm)) {
+        throw new RequestError('malformed', `Content-Digest ${name} is not a byte sequence`)
+      }
+      continue
+    }
+    out.set(name, bytes)
+  }
+  return out
+}
+
+/**
+ * Verifies a `Content-Digest` value (or its already parsed form, from {@link parseContentDigest})
+ * against the exact received bytes. Every accepted algorithm present must match; algorithms not
+ * accepted are ignored; at least one must be present. Returns the algorithms checked.
+ *
+ * @example
+ * ```ts
+ * await verifyContentDigest(request.headers.get('content-digest') ?? '', bodyBytes) // ['sha-256']
+ * ```
+ *
+ * @throws SignatureError `digest_mismatch` when a digest does not match the bytes or no accepted
+ *   algorithm is present; RequestError `malformed` / `duplicate_header` as {@link parseContentDigest}.
+ */
+export async function verifyContentDigest(
+  value: string | ReadonlyMap<string, Uint8Array>,
+  body: Uint8Array,
+  options: VerifyContentDigestOptions = {},
+): Promise<ContentDigestAlgorithm[]> {
+  if (!(body instanceof Uint8Array)) {
+    throw new TypeError('expected body to be a Uint8Array')
+  }
+  const accepted =
+    options.algorithms === undefined ? SUPPORTED : checkAlgorithms(options.algorithms, 'algorithms')
+  const hash = options.backend?.digest.bind(options.backend) ?? backendDigest
+  const digests = typeof value === 'string' ? parseContentDigest(value) : value
+  const checked: ContentDigestAlgorithm[] = []
+  for (const algorithm of accepted) {
+    const expected = digests.get(algorithm)
+    if (expected === undefined) {
+      continue
+    }
+    if (!bytesEqual(await hash(algorithm, body), expected)) {
+      throw new SignatureError(
+        'digest_mismatch',
+        `Content-Digest ${algorithm} does not match the body`,
+      )
+    }
+    checked.push(algorithm)
+  }
+  if (checked.length === 0) {
+    throw new SignatureError(
+      'digest_mismatch',
+      'Content-Digest holds no supported algorithm (sha-256, sha-512)',
+    )
+  }
+  return checked
+}

@@ -1,0 +1,23 @@
+/**
+ * Sign HTTP requests and responses with RFC 9421 HTTP Message Signatures and RFC 9530
+ * `Content-Digest`, plus the Icypeas and API-key compatibility presets.
+ *
+ * @module
+ */
+export { createSigner } from './create-signer.ts'
+export type { SignApiKeyOptions } from './sign-api-key.ts'
+export { signApiKey } from './sign-api-key.ts'
+export type { SignIcypeasOptions } from './sign-icypeas.ts'
+export { signIcypeas } from './sign-icypeas.ts'
+export { signRequest } from './sign-request.ts'
+export { signResponse } from './sign-response.ts'
+export type {
+  KeyMaterial,
+  SignatureOptions,
+  SignCallOptions,
+  Signer,
+  SigningKey,
+  SignRequestOptions,
+  SignResponseCallOptions,
+  SignResponseOptions,
+} from './types.ts'

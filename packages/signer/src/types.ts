@@ -1,0 +1,125 @@
+/**
+ * Option and result types of `@countersign/signer`.
+ *
+ * @module
+ */
+import type {
+  Algorithm,
+  ContentDigestAlgorithm,
+  HttpMessage,
+  Key,
+  KeyInput,
+  KeyRing,
+} from '@countersign/core'
+
+/**
+ * Key material to import once (by {@link createSigner}) instead of an imported {@link Key}.
+ *
+ * @example
+ * ```ts
+ * const key: KeyMaterial = { material: secretBytes, algorithm: 'hmac-sha256', keyId: 'k1' }
+ * ```
+ */
+export interface KeyMaterial {
+  /** Raw HMAC secret bytes, a PEM string (PKCS#8 private key) or a private JWK. */
+  material: KeyInput
+  /** The algorithm; required for raw secrets and PEM, inferred from a JWK. */
+  algorithm?: Algorithm
+  /** The key id; defaults as in core's `importKey` (a JWK `kid` or the key thumbprint). */
+  keyId?: string
+}
+
+/** What to sign with: an imported key, or material to import once. */
+export type SigningKey = Key | KeyMaterial
+
+/** Options of one signature. */
+export interface SignatureOptions {
+  /** The signing key. One of `key` or `keyring` is required. */
+  key?: SigningKey
+  /** A key ring: its `signingKey()` is used (or the key an `Accept-Signature` names by `keyid`). */
+  keyring?: KeyRing
+  /**
+   * The signature label (`[a-z*][a-z0-9_.*-]*`). Default: `sig1`, or the next free `sigN` when the
+   * message already carries signatures or several are made in one call.
+   */
+  label?: string
+  /**
+   * Covered components, in order: bare names (`@method`, `content-type`) or structured-field
+   * identifiers (`"@query-param";name="id"`, `"content-digest";req`). Default for a request:
+   * `@method`, `@target-uri`, `content-digest` (when there is a body), `content-type` (when
+   * present); for a response: `@status`, `content-digest`, `content-type`.
+   */
+  components?: readonly string[]
+  /** The `created` parameter: Unix seconds or a `Date`. Default now; `false` omits it. */
+  created?: number | Date | false
+  /** The `expires` parameter: Unix seconds or a `Date`. Default none; `false` omits it. */
+  expires?: number | Date | false
+  /** Sets `expires` to `created` plus this many seconds (ignored when `expires` is given). */
+  expiresIn?: number
+  /** The `nonce` parameter. Default: 128 random bits (base64url); `false` omits it. */
+  nonce?: string | false
+  /** The `keyid` parameter. Default the key's `keyId`; `false` omits it. */
+  keyid?: string | false
+  /** Whether to include the `alg` parameter (the key's algorithm). Default `false`. */
+  alg?: boolean
+  /** The `tag` parameter: what the signature is for (e.g. `countersign-relay`). */
+  tag?: string
+}
+
+/** Options of {@link signRequest} and {@link createSigner}. */
+export interface SignRequestOptions extends SignatureOptions {
+  /**
+   * The `Content-Digest` algorithm for a message with a body: `sha-256` (default) or `sha-512`;
+   * `false` adds none. A `Content-Digest` already on the message is checked against the body and
+   * kept.
+   */
+  digest?: ContentDigestAlgorithm | false
+  /**
+   * Several signatures in one call (key rotation: sign with the old and the new key). Each entry
+   * takes the top-level options as defaults; labels default to `sig1`, `sig2`, …
+   */
+  signatures?: readonly SignatureOptions[]
+  /**
+   * A server's `Accept-Signature` value (RFC 9421 §5.1): one signature is made per member, with
+   * its label, its components, and the parameters it asks for (`keyid` selects the key from the
+   * key ring, `alg` must match the key, `nonce`/`tag` values are used as given, `created` and
+   * `expires` are included). Cannot be combined with `signatures`.
+   */
+  acceptSignature?: string
+  /** Structured-field types for `;sf` on fields Countersign does not know (lowercase names). */
+  structuredFields?: Readonly<Record<string, 'item' | 'list' | 'dictionary'>>
+}
+
+/** Options of {@link signResponse}: as for requests, plus the request being answered. */
+export interface SignResponseOptions extends SignRequestOptions {
+  /** The request this response answers, read by components with `;req`. */
+  request?: Request | HttpMessage
+}
+
+/** Per-call options of a {@link Signer}: anything that varies per message. */
+export interface SignCallOptions {
+  /** Overrides `created` for this call. */
+  created?: number | Date | false
+  /** Overrides `expires` for this call. */
+  expires?: number | Date | false
+  /** Overrides `nonce` for this call. */
+  nonce?: string | false
+  /** Overrides `tag` for this call. */
+  tag?: string
+  /** Signs as this `Accept-Signature` value asks, for this call. */
+  acceptSignature?: string
+}
+
+/** Per-call options of {@link Signer.signResponse}. */
+export interface SignResponseCallOptions extends SignCallOptions {
+  /** The request this response answers, read by components with `;req`. */
+  request?: Request | HttpMessage
+}
+
+/** A reusable signer from {@link createSigner}: options checked and keys imported once. */
+export interface Signer {
+  /** Signs a request; see {@link signRequest}. */
+  signRequest(request: Request, options?: SignCallOptions): Promise<Request>
+  /** Signs a response; see {@link signResponse}. */
+  signResponse(response: Response, options?: SignResponseCallOptions): Promise<Response>
+}

@@ -1,0 +1,463 @@
+/**
+ * Reusable verifiers: the policy checked and compiled once, one nonce store per verifier.
+ *
+ * @module
+ */
+import {
+  type ComponentIdentifier,
+  type ConsumeOnceStore,
+  type CountersignError,
+  componentKey,
+  createMemoryStore,
+  createSignatureBase,
+  type FieldLine,
+  isCountersignError,
+  type Key,
+  parseComponentIdentifier,
+  parseContentDigest,
+  parseSignature,
+  parseSignatureInput,
+  RequestError,
+  SignatureError,
+  type SignatureInputMember,
+  StoreError,
+  validateComponents,
+  verifyContentDigest,
+} from '@countersign/core'
+import { acceptSignatureHeader } from './accept-signature-header.ts'
+import { fieldsOf } from './internal/fields.ts'
+import { readBody } from './internal/read-body.ts'
+import type {
+  KeyResolver,
+  VerifiedRequest,
+  Verifier,
+  VerifyCallOptions,
+  VerifyRequestOptions,
+} from './types.ts'
+
+/** The default covered components (see {@link VerifyRequestOptions.requiredComponents}). */
+export const DEFAULT_REQUIRED_COMPONENTS: readonly string[] = [
+  '@method',
+  '@target-uri',
+  'content-digest',
+  'content-type',
+]
+/** The longest `Signature-Input` or `Signature` value accepted, in characters. */
+export const MAX_SIGNATURE_FIELD_LENGTH = 8 * 1024
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** The HTTP Signature Algorithms registry entries Countersign supports (not `hmac-sha1`). */
+const RFC9421_ALGORITHMS: ReadonlySet<string> = new Set([
+  'hmac-sha256',
+  'ed25519',
+  'ecdsa-p256-sha256',
+  'rsa-pss-sha512',
+  'rsa-v1_5-sha256',
+])
+/** At most this many signatures are checked cryptographically per request (bounds the work). */
+const MAX_VERIFY_ATTEMPTS = 4
+
+const OPTION_KEYS = new Set([
+  'keys',
+  'requiredComponents',
+  'maxAgeSeconds',
+  'maxFutureSeconds',
+  'requireNonce',
+  'nonceStore',
+  'label',
+  'tag',
+  'maxBodyBytes',
+  'fieldLines',
+  'structuredFields',
+])
+const LABEL = /^[a-z*][a-z0-9_.*-]*$/
+
+/** A checked policy. */
+export interface Policy {
+  readonly resolve: KeyResolver
+  /** Required components other than `content-digest` and `content-type`, by component key. */
+  readonly required: readonly ComponentIdentifier[]
+  readonly requireDigest: boolean
+  readonly requireType: boolean
+  readonly maxAge: number
+  readonly maxFuture: number
+  readonly requireNonce: boolean
+  readonly store: ConsumeOnceStore
+  readonly label: string | undefined
+  readonly tag: string | undefined
+  readonly maxBodyBytes: number
+  readonly fieldLines: readonly FieldLine[] | undefined
+  readonly structuredFields: Readonly<Record<string, 'item' | 'list' | 'dictionary'>> | undefined
+}
+
+function seconds(value: unknown, name: string, fallback: number, allowZero: boolean): number {
+  if (value === undefined) {
+    return fallback
+  }
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw new TypeError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds`,
+    )
+  }
+  return value
+}
+
+/** Checks verifier options and compiles them. */
+export function compilePolicy(
+  options: VerifyRequestOptions,
+  defaultStore: () => ConsumeOnceStore,
+): Policy {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('verifier options must be an object')
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new TypeError(`verifier options: unknown option ${JSON.stringify(key)}`)
+    }
+  }
+  const { keys } = options
+  let resolve: KeyResolver
+  if (typeof keys === 'function') {
+    resolve = keys
+  } else if (typeof keys === 'object' && keys !== null && typeof keys.get === 'function') {
+    resolve = (keyId) => keys.get(keyId)
+  } else {
+    throw new TypeError('verifier options: keys must be a resolver function or a KeyRing')
+  }
+  const names = options.requiredComponents ?? DEFAULT_REQUIRED_COMPONENTS
+  if (!Array.isArray(names)) {
+    throw new TypeError('verifier options: requiredComponents must be an array of component names')
+  }
+  let parsed: ComponentIdentifier[]
+  try {
+    parsed = names.map((n: unknown) => {
+      if (typeof n !== 'string') {
+        throw new TypeError('verifier options: each required component must be a string')
+      }
+      return parseComponentIdentifier(n)
+    })
+    validateComponents(parsed)
+  } catch (error) {
+    throw isCountersignError(error)
+      ? new TypeError(`verifier options: ${error.message}`, { cause: error })
+      : error
+  }
+  const isPlain = (c: ComponentIdentifier, name: string) => c.name === name && c.params.size === 0
+  const nonceStore = options.nonceStore
+  if (
+    nonceStore !== undefined &&
+    (typeof nonceStore !== 'object' || typeof nonceStore?.consumeOnce !== 'function')
+  ) {
+    throw new TypeError('verifier options: nonceStore must have consumeOnce(key, ttlMs)')
+  }
+  if (options.requireNonce !== undefined && typeof options.requireNonce !== 'boolean') {
+    throw new TypeError('verifier options: requireNonce must be a boolean')
+  }
+  if (
+    options.label !== undefined &&
+    (typeof options.label !== 'string' || !LABEL.test(options.label))
+  ) {
+    throw new TypeError('verifier options: label must be a signature label ([a-z*][a-z0-9_.*-]*)')
+  }
+  if (options.tag !== undefined && (typeof options.tag !== 'string' || options.tag.length === 0)) {
+    throw new TypeError('verifier options: tag must be a non-empty string')
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    throw new TypeError('verifier options: maxBodyBytes must be a non-negative integer')
+  }
+  if (options.fieldLines !== undefined && !Array.isArray(options.fieldLines)) {
+    throw new TypeError('verifier options: fieldLines must be an array of [name, value] pairs')
+  }
+  return {
+    resolve,
+    required: parsed.filter((c) => !isPlain(c, 'content-digest') && !isPlain(c, 'content-type')),
+    requireDigest: parsed.some((c) => isPlain(c, 'content-digest')),
+    requireType: parsed.some((c) => isPlain(c, 'content-type')),
+    maxAge: seconds(options.maxAgeSeconds, 'verifier options: maxAgeSeconds', 300, false),
+    maxFuture: seconds(options.maxFutureSeconds, 'verifier options: maxFutureSeconds', 60, true),
+    requireNonce: options.requireNonce ?? true,
+    store: nonceStore ?? defaultStore(),
+    label: options.label,
+    tag: options.tag,
+    maxBodyBytes,
+    fieldLines: options.fieldLines,
+    structuredFields: options.structuredFields,
+  }
+}
+
+/**
+ * Creates a verifier for many requests: options are checked once (a mistake throws here), the
+ * policy is compiled once, and, unless `nonceStore` is given, one bounded in-memory nonce store
+ * is created for this verifier.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ keys: (keyId) => keys.get(keyId) })
+ * const { keyId, body } = await verifier.verifyRequest(request)
+ * ```
+ *
+ * @throws `TypeError` when an option is invalid.
+ */
+export function createVerifier(options: VerifyRequestOptions): Verifier {
+  const policy = compilePolicy(options, () => createMemoryStore())
+  return verifierFor(policy)
+}
+
+/** A verifier over a compiled policy. */
+export function verifierFor(policy: Policy): Verifier {
+  return {
+    verifyRequest(request: Request, call?: VerifyCallOptions): Promise<VerifiedRequest> {
+      return verifyWithPolicy(policy, request, call?.fieldLines ?? policy.fieldLines)
+    },
+    acceptSignature(request?: Request): string {
+      const components = [...policy.required.map((c) => c.id)]
+      if (policy.requireDigest && (request === undefined || request.body !== null)) {
+        components.push('"content-digest"')
+      }
+      if (policy.requireType && (request === undefined || request.headers.has('content-type'))) {
+        components.push('"content-type"')
+      }
+      return acceptSignatureHeader({
+        components,
+        nonce: policy.requireNonce,
+        ...(policy.label === undefined ? {} : { label: policy.label }),
+        ...(policy.tag === undefined ? {} : { tag: policy.tag }),
+      })
+    },
+  }
+}
+
+interface Candidate {
+  member: SignatureInputMember
+  signature: Uint8Array
+  key: Key
+}
+
+function covers(member: SignatureInputMember, component: ComponentIdentifier): boolean {
+  const key = componentKey(component)
+  return member.components.some((c) => componentKey(c) === key)
+}
+
+/** Checks a signature's parameters and coverage against the policy, before any crypto. */
+function checkPolicy(
+  policy: Policy,
+  member: SignatureInputMember,
+  now: number,
+  bodyLength: number,
+  hasDigest: boolean,
+  hasType: boolean,
+): void {
+  const { label, params } = member
+  validateComponents(member.components)
+  if (policy.tag !== undefined && params.tag !== policy.tag) {
+    throw new SignatureError(
+      'signature_missing',
+      `signature ${label} does not carry the expected tag`,
+    )
+  }
+  const { created, expires } = params
+  if (typeof created !== 'number') {
+    throw new SignatureError('signature_invalid', `signature ${label} has no created parameter`)
+  }
+  if (created > now + policy.maxFuture) {
+    throw new SignatureError('signature_expired', `signature ${label} was created in the future`)
+  }
+  if (created < now - policy.maxAge) {
+    throw new SignatureError(
+      'signature_expired',
+      `signature ${label} is older than ${policy.maxAge} seconds`,
+    )
+  }
+  if (typeof expires === 'number') {
+    if (expires < created) {
+      throw new SignatureError(
+        'signature_invalid',
+        `signature ${label} expires before it was created`,
+      )
+    }
+    if (now > expires) {
+      throw new SignatureError('signature_expired', `signature ${label} has expired`)
+    }
+  }
+  if (policy.requireNonce && typeof params.nonce !== 'string') {
+    throw new SignatureError('signature_invalid', `signature ${label} has no nonce`)
+  }
+  if (typeof params.keyid !== 'string') {
+    throw new SignatureError('key_unknown', `signature ${label} has no keyid`)
+  }
+  for (const component of policy.required) {
+    if (!covers(member, component)) {
+      throw new SignatureError(
+        'component_missing',
+        `signature ${label} does not cover ${component.id}`,
+      )
+    }
+  }
+  if (policy.requireDigest && bodyLength > 0) {
+    if (!hasDigest) {
+      throw new SignatureError('digest_missing', 'the request has a body but no Content-Digest')
+    }
+    if (!member.components.some((c) => c.name === 'content-digest' && c.params.size === 0)) {
+      throw new SignatureError(
+        'component_missing',
+        `signature ${label} does not cover content-digest`,
+      )
+    }
+  }
+  if (
+    policy.requireType &&
+    hasType &&
+    !member.components.some((c) => c.name === 'content-type' && c.params.size === 0)
+  ) {
+    throw new SignatureError('component_missing', `signature ${label} does not cover content-type`)
+  }
+}
+
+async function resolveKey(
+  policy: Policy,
+  keyId: string,
+  member: SignatureInputMember,
+): Promise<Key> {
+  let key: Key | undefined
+  try {
+    key = await policy.resolve(keyId)
+  } catch (cause) {
+    if (isCountersignError(cause)) {
+      throw cause
+    }
+    throw new StoreError('store_unavailable', 'the key resolver failed', { cause })
+  }
+  if (key === undefined || key === null) {
+    throw new SignatureError('key_unknown', `no key for signature ${member.label}`)
+  }
+  if (
+    typeof key !== 'object' ||
+    typeof key.verify !== 'function' ||
+    typeof key.algorithm !== 'string'
+  ) {
+    throw new TypeError('the key resolver must return a Key from importKey')
+  }
+  if (!RFC9421_ALGORITHMS.has(key.algorithm)) {
+    throw new SignatureError('algorithm_mismatch', `${key.algorithm} is not an RFC 9421 algorithm`)
+  }
+  const alg = member.params.alg
+  if (alg !== undefined && alg !== key.algorithm) {
+    throw new SignatureError(
+      'algorithm_mismatch',
+      `signature ${member.label} names an algorithm its key does not use`,
+    )
+  }
+  return key
+}
+
+/** Verifies `request` under a compiled policy. */
+export async function verifyWithPolicy(
+  policy: Policy,
+  request: Request,
+  fieldLines: readonly FieldLine[] | undefined,
+): Promise<VerifiedRequest> {
+  if (!(request instanceof Request)) {
+    throw new TypeError('expected a Request')
+  }
+  const fields = fieldsOf(request, fieldLines)
+  const inputValue = fields.get('signature-input')
+  const signatureValue = fields.get('signature')
+  if (inputValue === null || signatureValue === null) {
+    throw new SignatureError('signature_missing', 'the request is not signed')
+  }
+  if (
+    inputValue.length > MAX_SIGNATURE_FIELD_LENGTH ||
+    signatureValue.length > MAX_SIGNATURE_FIELD_LENGTH
+  ) {
+    throw new RequestError('malformed', 'Signature-Input or Signature is too long')
+  }
+  const inputs = parseSignatureInput(inputValue)
+  const signatures = parseSignature(signatureValue)
+  const body = await readBody(request, policy.maxBodyBytes, fields.get('content-length'))
+  const digestValue = fields.get('content-digest')
+  // Structure and duplicates first (two Content-Digest lines joined by a comma); the digest
+  // itself is checked once a signature has verified.
+  const digests = digestValue === null ? undefined : parseContentDigest(digestValue)
+  const hasType = fields.get('content-type') !== null
+  const now = Date.now() / 1000
+
+  const labels = policy.label === undefined ? [...inputs.keys()] : [policy.label]
+  const message = { method: request.method, url: request.url, headers: fields.source }
+  let verified: Candidate | undefined
+  let firstError: CountersignError | undefined
+  let attempts = 0
+  for (const label of labels) {
+    try {
+      const member = inputs.get(label)
+      const signature = signatures.get(label)
+      if (member === undefined || signature === undefined) {
+        throw new SignatureError('signature_missing', `no complete signature labelled ${label}`)
+      }
+      checkPolicy(policy, member, now, body.length, digestValue !== null, hasType)
+      const key = await resolveKey(policy, member.params.keyid as string, member)
+      const base = createSignatureBase(message, member.components, member.innerList[1], {
+        structuredFields: policy.structuredFields,
+      })
+      attempts++
+      const valid =
+        key.verifySync === undefined
+          ? await key.verify(base.bytes, signature)
+          : key.verifySync(base.bytes, signature)
+      if (!valid) {
+        throw new SignatureError('signature_invalid', `signature ${label} does not verify`)
+      }
+      verified = { member, signature, key }
+      break
+    } catch (error) {
+      if (!isCountersignError(error) || policy.label !== undefined || error instanceof StoreError) {
+        throw error
+      }
+      firstError ??= error
+      if (attempts >= MAX_VERIFY_ATTEMPTS) {
+        break
+      }
+    }
+  }
+  if (verified === undefined) {
+    throw firstError ?? new SignatureError('signature_missing', 'the request carries no signature')
+  }
+
+  const { member, key } = verified
+  if (digests !== undefined) {
+    await verifyContentDigest(digests, body)
+  }
+  const { nonce, created } = member.params
+  if (typeof nonce === 'string') {
+    const keyId = member.params.keyid as string
+    const ttlMs = Math.max(
+      1000,
+      Math.ceil(((created as number) + policy.maxAge - now) * 1000) + 1000,
+    )
+    let fresh: boolean
+    try {
+      fresh = await policy.store.consumeOnce(`sig-nonce:${keyId.length}:${keyId}:${nonce}`, ttlMs)
+    } catch (cause) {
+      if (cause instanceof StoreError) {
+        throw cause
+      }
+      throw new StoreError('store_unavailable', 'the nonce store failed', { cause })
+    }
+    if (!fresh) {
+      throw new SignatureError('replayed', `signature ${member.label} was already used`)
+    }
+  }
+  return {
+    keyId: member.params.keyid as string,
+    algorithm: key.algorithm,
+    label: member.label,
+    components: member.components.map((c) => c.id),
+    params: member.params,
+    body,
+    key,
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Verify signed HTTP requests: RFC 9421 signatures, RFC 9530 `Content-Digest`, the time window
+ * and single-use nonces, plus the Icypeas and API-key compatibility presets. Web APIs only.
+ *
+ * @module
+ */
+export type { AcceptSignatureOptions } from './accept-signature-header.ts'
+export { acceptSignatureHeader } from './accept-signature-header.ts'
+export {
+  createVerifier,
+  DEFAULT_REQUIRED_COMPONENTS,
+  MAX_SIGNATURE_FIELD_LENGTH,
+} from './create-verifier.ts'
+export type {
+  KeyResolver,
+  VerifiedRequest,
+  Verifier,
+  VerifyCallOptions,
+  VerifyRequestOptions,
+} from './types.ts'
+export type { ApiKeyRecord, VerifiedApiKey, VerifyApiKeyOptions } from './verify-api-key.ts'
+export { verifyApiKey } from './verify-api-key.ts'
+export type { VerifiedIcypeasRequest, VerifyIcypeasOptions } from './verify-icypeas.ts'
+export { ICYPEAS_TIMESTAMP, verifyIcypeas } from './verify-icypeas.ts'
+export { verifyRequest } from './verify-request.ts'

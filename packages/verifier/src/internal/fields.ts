@@ -1,0 +1,157 @@
+/**
+ * Field access over a Web `Request` or raw field lines, with duplicate detection.
+ *
+ * @module
+ */
+import { type FieldLine, RequestError } from '@countersign/core'
+
+/** Fields that must appear at most once: a second line changes what is authenticated. */
+export const SINGLE_FIELDS: readonly string[] = [
+  'host',
+  'content-type',
+  'content-digest',
+  'signature',
+  'signature-input',
+  'authorization',
+]
+
+/** Read access to a request's fields. */
+export interface Fields {
+  /** The combined value (lines joined with `", "`), or `null` when absent. */
+  get(name: string): string | null
+  /** What `createSignatureBase` reads components from. */
+  readonly source: Headers | readonly FieldLine[]
+}
+
+/**
+ * Fields of `request`, from `fieldLines` when an adapter supplies them.
+ *
+ * @throws RequestError `duplicate_header` when a field of `single` appears on two lines (exact,
+ *   from field lines), or, from `Headers`, when `Host` or `Content-Type` holds a comma-joined
+ *   pair of values.
+ */
+export function fieldsOf(
+  request: Request,
+  fieldLines: readonly FieldLine[] | undefined,
+  single: readonly string[] = SINGLE_FIELDS,
+): Fields {
+  if (fieldLines === undefined) {
+    const headers = request.headers
+    const host = headers.get('host')
+    if (host?.includes(',')) {
+      throw new RequestError('duplicate_header', 'Host appears more than once')
+    }
+    const authorization = headers.get('authorization')
+    if (
+      authorization !== null &&
+      single.includes('authorization') &&
+      isTwoCredentials(authorization)
+    ) {
+      throw new RequestError('duplicate_header', 'Authorization appears more than once')
+    }
+    const type = headers.get('content-type')
+    if (type !== null && single.includes('content-type') && hasTopLevelComma(type)) {
+      throw new RequestError('duplicate_header', 'Content-Type appears more than once')
+    }
+    return { get: (name) => headers.get(name), source: headers }
+  }
+  if (!Array.isArray(fieldLines)) {
+    throw new TypeError('fieldLines must be an array of [name, value] pairs')
+  }
+  const index = new Map<string, string[]>()
+  for (const line of fieldLines) {
+    if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
+      throw new TypeError('fieldLines must be an array of [name, value] pairs')
+    }
+    const name = line[0].toLowerCase()
+    const values = index.get(name)
+    if (values === undefined) {
+      index.set(name, [line[1]])
+    } else {
+      if (single.includes(name)) {
+        throw new RequestError('duplicate_header', `${name} appears more than once`)
+      }
+      values.push(line[1])
+    }
+  }
+  return {
+    get(name) {
+      const values = index.get(name)
+      if (values === undefined) {
+        return null
+      }
+      return values.length === 1 ? trim(values[0] as string) : values.map(trim).join(', ')
+    },
+    source: fieldLines,
+  }
+}
+
+function trim(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, '')
+}
+
+const TOKEN68_CREDENTIALS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ ]+[A-Za-z0-9\-._~+/]+=*$/
+const NEW_CREDENTIALS = /^[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ ]+[^ \t=]/
+
+/**
+ * Whether an `Authorization` value is two credentials joined by `Headers` (RFC 9110 §11.6.2):
+ * a comma after a bare value or a `scheme token68` credential, or a later part that starts a
+ * new `scheme …` credential. Auth-params (`Digest realm="a", nonce="b"`) keep their commas.
+ */
+export function isTwoCredentials(value: string): boolean {
+  const parts = splitTopLevel(value)
+  if (parts.length < 2) {
+    return false
+  }
+  const first = (parts[0] as string).trim()
+  if (!first.includes(' ') || TOKEN68_CREDENTIALS.test(first)) {
+    return true
+  }
+  return parts.slice(1).some((part) => NEW_CREDENTIALS.test(part))
+}
+
+function splitTopLevel(value: string): string[] {
+  const parts: string[] = []
+  let quoted = false
+  let start = 0
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]
+    if (quoted) {
+      if (ch === '\\') {
+        i++
+      } else if (ch === '"') {
+        quoted = false
+      }
+    } else if (ch === '"') {
+      quoted = true
+    } else if (ch === ',') {
+      parts.push(value.slice(start, i))
+      start = i + 1
+    }
+  }
+  parts.push(value.slice(start))
+  return parts
+}
+
+/**
+ * Whether `value` has a comma outside quoted strings: two values of a single-valued field (such
+ * as `Content-Type`) joined by `Headers`. A comma inside a quoted parameter is legitimate.
+ */
+export function hasTopLevelComma(value: string): boolean {
+  let quoted = false
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]
+    if (quoted) {
+      if (ch === '\\') {
+        i++
+      } else if (ch === '"') {
+        quoted = false
+      }
+    } else if (ch === '"') {
+      quoted = true
+    } else if (ch === ',') {
+      return true
+    }
+  }
+  return false
+}
