@@ -1,0 +1,17 @@
+"""Runs the examples in the package's docstrings."""
+
+from __future__ import annotations
+
+import doctest
+import unittest
+
+import countersign_verify
+from countersign_verify import base
+
+
+def load_tests(
+    loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: str | None
+) -> unittest.TestSuite:
+    tests.addTests(doctest.DocTestSuite(countersign_verify))
+    tests.addTests(doctest.DocTestSuite(base))
+    return tests
