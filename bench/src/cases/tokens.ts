@@ -1,0 +1,480 @@
+/**
+ * `@countersign/tokens` on its stores against the raw platform limit of the same lookup:
+ *
+ * - parameter-token `verify` on the SQLite store against one primary-key `SELECT` on a prepared
+ *   `node:sqlite` statement, over a table holding the same rows;
+ * - parameter-token `verify` on the Redis store against a node-redis `GET` on a dedicated
+ *   client, both with 50 operations in flight;
+ * - user-token JWT `verifyUserToken` against one raw `node:crypto` Ed25519 verify of the same
+ *   signing input, with `jose.jwtVerify` as the peer.
+ *
+ * Every group issues its tokens in `setup`, checks that every implementation accepts them (and
+ * refuses a tampered one where that is cheap), and removes its temp files and Redis keys in
+ * `teardown`.
+ *
+ * @module
+ */
+import { createPublicKey, type KeyObject, verify as nodeVerify, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import {
+  createKeyRing,
+  fromBase64Url,
+  generateSecret,
+  hashSecret,
+  importKey,
+  type Jwks,
+  type KeyRing,
+  type Store,
+} from '@countersign/core'
+import { createRedisStore } from '@countersign/store/redis'
+import { createSqliteStore } from '@countersign/store/sqlite'
+import {
+  createParameterTokens,
+  createSigningKeys,
+  createUserTokens,
+  PARAMETER_TOKEN_PREFIX,
+  type ParameterTokens,
+  verifyUserToken,
+} from '@countersign/tokens'
+import * as jose from 'jose'
+import { createClient } from 'redis'
+import { type Group, SkipGroup } from '../harness.ts'
+
+/** Tokens per pool (a power of two, so the next index is a mask). */
+const POOL = 1024
+const MASK = POOL - 1
+/** The store key namespace of parameter tokens (`createParameterTokens` uses `cs:pt:`). */
+const PT_NAMESPACE = 'cs:pt:'
+const PARAMS = { auth: 'apiKey', file: 'plans/2026/site-7.dwg', server: 'eu-west-2' }
+const IN_FLIGHT = 50
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) {
+    throw new Error(`${what}: setup has not run`)
+  }
+  return value
+}
+
+/** Issues `POOL` tokens for PARAMS; their store keys are `cs:pt:<sha-256 of the token>`. */
+async function issuePool(
+  tokens: ParameterTokens,
+  batch: number,
+): Promise<{ tokens: string[]; keys: string[] }> {
+  const out: string[] = []
+  while (out.length < POOL) {
+    const n = Math.min(batch, POOL - out.length)
+    const issued = await Promise.all(
+      Array.from({ length: n }, () => tokens.issue(PARAMS, { ttl: '6h' })),
+    )
+    out.push(...issued.map((t) => t.token))
+  }
+  const keys = await Promise.all(out.map(async (t) => PT_NAMESPACE + (await hashSecret(t))))
+  return { tokens: out, keys }
+}
+
+/** Verifies every token of the pool and checks the parameters came back intact. */
+async function checkPool(tokens: ParameterTokens, pool: string[]): Promise<void> {
+  const expected = JSON.stringify(PARAMS)
+  for (const token of pool) {
+    const got = JSON.stringify(await tokens.verify(token))
+    if (got !== expected) {
+      throw new Error(`parameter token verify returned ${got}, expected ${expected}`)
+    }
+  }
+  // A well-formed token that was never issued, and a revoked one, must be refused.
+  const revoked = (await tokens.issue(PARAMS, { ttl: '1m' })).token
+  await tokens.revoke(revoked)
+  for (const [token, code] of [
+    [generateSecret(PARAMETER_TOKEN_PREFIX), 'token_invalid'],
+    [revoked, 'token_revoked'],
+  ] as const) {
+    const got = await tokens.verify(token).then(
+      () => 'verified',
+      (error: unknown) => (error as { code?: unknown }).code,
+    )
+    if (got !== code) {
+      throw new Error(`parameter token verify: expected ${code}, got ${String(got)}`)
+    }
+  }
+}
+
+// --- 1. Parameter tokens on SQLite --------------------------------------------------------------
+
+interface SqliteState {
+  dir: string
+  store: Store
+  tokens: ParameterTokens
+  pool: string[]
+  keys: string[]
+  raw: DatabaseSync
+  select: StatementSync
+}
+
+let sq: SqliteState | undefined
+let sqNext = 0
+function nextSq(): number {
+  sqNext = (sqNext + 1) & MASK
+  return sqNext
+}
+
+async function sqliteSetup(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'cs-bench-tokens-'))
+  const store = createSqliteStore({ path: join(dir, 'countersign.db'), sweepIntervalMs: 0 })
+  let raw: DatabaseSync | undefined
+  try {
+    const tokens = createParameterTokens({ store })
+    const { tokens: pool, keys } = await issuePool(tokens, 64)
+    await checkPool(tokens, pool)
+    // The raw table: the same rows (key and sealed record), copied from the store's file.
+    const db = new DatabaseSync(join(dir, 'raw.db'))
+    raw = db
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    db.exec('CREATE TABLE kv (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID')
+    db.exec(`ATTACH DATABASE '${join(dir, 'countersign.db').replaceAll("'", "''")}' AS cs`)
+    db.exec('INSERT INTO kv (key, value) SELECT key, value FROM cs.countersign_kv')
+    const count = (sql: string): number =>
+      Number((db.prepare(sql).get() as { n: number | bigint }).n)
+    const rows = count('SELECT count(*) AS n FROM kv')
+    if (rows < POOL || rows !== count('SELECT count(*) AS n FROM cs.countersign_kv')) {
+      throw new Error(`the raw table has ${rows} rows, not as many as the store`)
+    }
+    db.exec('DETACH DATABASE cs')
+    const select = db.prepare('SELECT value FROM kv WHERE key = ?')
+    for (const key of keys) {
+      const row = select.get(key) as { value?: unknown } | undefined
+      if (typeof row?.value !== 'string' || (await store.get(key)) !== row.value) {
+        throw new Error('raw SQLite table and the store disagree on a token record')
+      }
+    }
+    sq = { dir, store, tokens, pool, keys, raw: db, select }
+  } catch (error) {
+    raw?.close()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+async function sqliteTeardown(): Promise<void> {
+  const state = sq
+  sq = undefined
+  if (state === undefined) {
+    return
+  }
+  try {
+    state.raw.close()
+    await state.store.close()
+  } finally {
+    await rm(state.dir, { recursive: true, force: true })
+  }
+}
+
+// --- 2. Parameter tokens on Redis ---------------------------------------------------------------
+
+function newRedisClient(url: string) {
+  return createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } })
+}
+
+type RedisClient = ReturnType<typeof newRedisClient>
+
+interface RedisState {
+  prefix: string
+  client: RedisClient
+  store: Store
+  tokens: ParameterTokens
+  pool: string[]
+  /** The store keys of the pool's records (`cs:pt:<hash>`). */
+  keys: string[]
+  /** The same records' Redis keys, as the store lays them out. */
+  redisKeys: string[]
+}
+
+let rd: RedisState | undefined
+let rdNext = 0
+function nextRd(): number {
+  rdNext = (rdNext + 1) & MASK
+  return rdNext
+}
+
+/** Deletes every key under `prefix:` (SCAN + UNLINK). */
+async function deletePrefix(client: RedisClient, prefix: string): Promise<number> {
+  let deleted = 0
+  let cursor = '0'
+  do {
+    const reply = (await client.sendCommand([
+      'SCAN',
+      cursor,
+      'MATCH',
+      `${prefix}:*`,
+      'COUNT',
+      '1000',
+    ])) as [string, string[]]
+    cursor = String(reply[0])
+    if (reply[1].length > 0) {
+      deleted += Number(await client.sendCommand(['UNLINK', ...reply[1]]))
+    }
+  } while (cursor !== '0')
+  return deleted
+}
+
+async function redisSetup(): Promise<void> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const client = newRedisClient(url)
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.ping()
+  } catch {
+    client.destroy()
+    throw new SkipGroup(`redis is not reachable at REDIS_URL`)
+  }
+  // Unique per run, within the store's prefix alphabet.
+  const prefix = `csbench-${process.pid}-${randomBytes(4).toString('hex')}`
+  let store: Store | undefined
+  try {
+    store = await createRedisStore({ url, prefix })
+    const tokens = createParameterTokens({ store })
+    const { tokens: pool, keys } = await issuePool(tokens, IN_FLIGHT)
+    const redisKeys = keys.map((k) => `${prefix}:{k:${k}}`)
+    for (let i = 0; i < POOL; i++) {
+      const value = await client.get(redisKeys[i]!)
+      if (typeof value !== 'string' || (await store.get(keys[i]!)) !== value) {
+        throw new Error('raw GET and the store disagree on a token record')
+      }
+    }
+    await checkPool(tokens, pool)
+    rd = { prefix, client, store, tokens, pool, keys, redisKeys }
+  } catch (error) {
+    await store?.close()
+    await deletePrefix(client, prefix).catch(() => 0)
+    client.destroy()
+    throw error
+  }
+}
+
+async function redisTeardown(): Promise<void> {
+  const state = rd
+  rd = undefined
+  if (state === undefined) {
+    return
+  }
+  try {
+    await state.store.close()
+    await deletePrefix(state.client, state.prefix)
+    const left = await deletePrefix(state.client, state.prefix)
+    if (left !== 0) {
+      throw new Error(`${left} bench keys were left under ${state.prefix}:`)
+    }
+  } finally {
+    await state.client.close().catch(() => state.client.destroy())
+  }
+}
+
+// --- 3. User-token JWT verify -------------------------------------------------------------------
+
+const ISSUER = 'https://tokens.example'
+const AUDIENCE = 'action-package-1'
+
+interface JwtState {
+  token: string
+  data: Uint8Array
+  signature: Uint8Array
+  nodeKey: KeyObject
+  joseKey: CryptoKey | Uint8Array
+  jwks: Jwks
+  ring: KeyRing
+}
+
+let jw: JwtState | undefined
+
+async function jwtSetup(): Promise<void> {
+  const keys = createSigningKeys()
+  const issuer = createUserTokens({ issuer: ISSUER, keys })
+  const { token } = await issuer.issueUserToken({
+    user: { id: 'user-123', name: 'Ada Lovelace', phoneNumber: '+15555550100' },
+    audience: AUDIENCE,
+    scope: 'actions:read',
+  })
+  // What a verifier gets: the issuer's public JWKS, nothing else.
+  const jwks = await issuer.jwks()
+  const [h, p, s] = token.split('.') as [string, string, string]
+  const kid = (JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { kid: string }).kid
+  const jwk = jwks.keys.find((k) => k.kid === kid)
+  if (jwk === undefined) {
+    throw new Error('the token kid is not in the issuer JWKS')
+  }
+  const ring = createKeyRing(await Promise.all(jwks.keys.map((k) => importKey(k))))
+  const state: JwtState = {
+    token,
+    data: new TextEncoder().encode(`${h}.${p}`),
+    signature: fromBase64Url(s),
+    nodeKey: createPublicKey({
+      key: jwk as unknown as import('node:crypto').JsonWebKey,
+      format: 'jwk',
+    }),
+    joseKey: await jose.importJWK(jwk as jose.JWK, 'EdDSA'),
+    jwks,
+    ring,
+  }
+
+  // Every implementation accepts the token and reads the same subject...
+  const raw = nodeVerify(null, state.data, state.nodeKey, state.signature)
+  const viaRing = await verifyUserToken(token, { issuer: ISSUER, audience: AUDIENCE, keys: ring })
+  const viaJwks = await verifyUserToken(token, { issuer: ISSUER, audience: AUDIENCE, jwks })
+  const viaJose = await jose.jwtVerify(token, state.joseKey, {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    typ: 'at+jwt',
+  })
+  if (
+    raw !== true ||
+    viaRing.user.id !== 'user-123' ||
+    viaJwks.user.id !== 'user-123' ||
+    viaJose.payload.sub !== 'user-123'
+  ) {
+    throw new Error('JWT verify: implementations disagree, refusing to benchmark')
+  }
+  // ...and refuses it with one signature bit flipped.
+  const bad = state.signature.slice()
+  bad[0] = bad[0]! ^ 1
+  const badToken = `${h}.${p}.${Buffer.from(bad).toString('base64url')}`
+  const refused = await Promise.all([
+    Promise.resolve(!nodeVerify(null, state.data, state.nodeKey, bad)),
+    verifyUserToken(badToken, { issuer: ISSUER, audience: AUDIENCE, keys: ring }).then(
+      () => false,
+      () => true,
+    ),
+    verifyUserToken(badToken, { issuer: ISSUER, audience: AUDIENCE, jwks }).then(
+      () => false,
+      () => true,
+    ),
+    jose.jwtVerify(badToken, state.joseKey, { issuer: ISSUER, audience: AUDIENCE }).then(
+      () => false,
+      () => true,
+    ),
+  ])
+  if (!refused.every(Boolean)) {
+    throw new Error(`JWT verify: a tampered token was accepted (${refused.join(',')})`)
+  }
+  jw = state
+}
+
+// --- Groups -------------------------------------------------------------------------------------
+
+export const groups: Group[] = [
+  {
+    name: 'tokens/parameter verify (sqlite)',
+    setup: sqliteSetup,
+    teardown: sqliteTeardown,
+    baseline: {
+      name: 'node:sqlite SELECT by key',
+      fn: () => {
+        const s = need(sq, 'sqlite')
+        return s.select.get(s.keys[nextSq()]!)
+      },
+    },
+    peers: [
+      {
+        name: 'parameterTokens.verify',
+        fn: () => {
+          const s = need(sq, 'sqlite')
+          return s.tokens.verify(s.pool[nextSq()]!)
+        },
+        target: { ratio: 0.7, of: 'node:sqlite SELECT by key' },
+        note: `${POOL} tokens; checksum, SHA-256 key, store get, HKDF + AES-256-GCM unseal, JSON`,
+      },
+      {
+        name: 'sqliteStore.get',
+        fn: () => {
+          const s = need(sq, 'sqlite')
+          return s.store.get(s.keys[nextSq()]!)
+        },
+        note: 'the store read alone (same keys), to split the gap into store and token work',
+      },
+    ],
+  },
+  {
+    name: `tokens/parameter verify (redis, ${IN_FLIGHT} in flight)`,
+    setup: redisSetup,
+    teardown: redisTeardown,
+    baseline: {
+      name: 'node-redis GET',
+      fn: () => {
+        const s = need(rd, 'redis')
+        return s.client.get(s.redisKeys[nextRd()]!)
+      },
+      concurrency: IN_FLIGHT,
+    },
+    peers: [
+      {
+        name: 'parameterTokens.verify',
+        fn: () => {
+          const s = need(rd, 'redis')
+          return s.tokens.verify(s.pool[nextRd()]!)
+        },
+        concurrency: IN_FLIGHT,
+        target: { ratio: 0.8, of: 'node-redis GET' },
+        note: 'createRedisStore on its own client; the GET runs on a dedicated one',
+      },
+      {
+        name: 'redisStore.get',
+        fn: () => {
+          const s = need(rd, 'redis')
+          return s.store.get(s.keys[nextRd()]!)
+        },
+        concurrency: IN_FLIGHT,
+        note: 'the store read alone (same keys), to split the gap into store and token work',
+      },
+    ],
+  },
+  {
+    name: 'tokens/user-token JWT verify',
+    setup: jwtSetup,
+    teardown: () => {
+      jw = undefined
+    },
+    compareTo: 'jose jwtVerify',
+    baseline: {
+      name: 'node:crypto verify',
+      fn: () => {
+        const s = need(jw, 'jwt')
+        return nodeVerify(null, s.data, s.nodeKey, s.signature)
+      },
+    },
+    peers: [
+      {
+        name: 'verifyUserToken (key ring)',
+        fn: () => {
+          const s = need(jw, 'jwt')
+          return verifyUserToken(s.token, { issuer: ISSUER, audience: AUDIENCE, keys: s.ring })
+        },
+        target: { ratio: 0.8, of: 'node:crypto verify' },
+        note: 'key ring imported from the issuer JWKS; no denylist',
+      },
+      {
+        name: 'verifyUserToken (jwks)',
+        fn: () => {
+          const s = need(jw, 'jwt')
+          return verifyUserToken(s.token, { issuer: ISSUER, audience: AUDIENCE, jwks: s.jwks })
+        },
+        target: { ratio: 0.8, of: 'node:crypto verify' },
+        note: 'the JWKS object passed as `jwks` (imported once, cached per object)',
+      },
+      {
+        name: 'jose jwtVerify',
+        fn: () => {
+          const s = need(jw, 'jwt')
+          return jose.jwtVerify(s.token, s.joseKey, {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            typ: 'at+jwt',
+          })
+        },
+      },
+    ],
+  },
+]
