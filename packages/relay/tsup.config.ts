@@ -1,4 +1,14 @@
 import { defineConfig } from 'tsup'
 import { baseConfig } from '../../tsup.config.base.ts'
 
-export default defineConfig({ ...baseConfig, entry: { index: 'src/index.ts' } })
+export default defineConfig({
+  ...baseConfig,
+  entry: {
+    index: 'src/index.ts',
+    node: 'src/node/index.ts',
+    verify: 'src/verify/index.ts',
+    cli: 'src/node/cli.ts',
+  },
+  external: [/^node:/, /^@countersign\//],
+  removeNodeProtocol: false,
+})

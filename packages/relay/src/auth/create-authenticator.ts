@@ -1,0 +1,337 @@
+/**
+ * End-user authentication for the relay: a bearer token checked locally (Countersign user
+ * tokens, OIDC JWTs), remotely (RFC 7662 introspection, cached), or by your own hook. Every
+ * failure is `not_logged_in` (401); the token never appears in a message.
+ *
+ * @module
+ */
+import {
+  AuthError,
+  type CountersignError,
+  digest,
+  isCountersignError,
+  type Jwks,
+  toBase64Url,
+  UpstreamError,
+  utf8,
+} from '@countersign/core'
+import { createRemoteJwks, type KeySource, verifyUserToken } from '@countersign/tokens'
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
+import { hasControlCharacter } from '../internal/text.ts'
+import type {
+  CountersignAuth,
+  CustomAuth,
+  IntrospectionAuth,
+  OidcAuth,
+  RelayAuth,
+  RelayUser,
+} from '../types.ts'
+
+/** Authenticates the end user of a request. */
+export type Authenticator = (request: Request) => Promise<RelayUser>
+
+/** Claims that describe the token rather than the user; not passed on in `user`. */
+const TOKEN_CLAIMS: ReadonlySet<string> = new Set([
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'typ',
+  'azp',
+  'client_id',
+  'token_type',
+  'active',
+  'cnf',
+  'act',
+  'auth_time',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  'sid',
+])
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+const MAX_TOKEN_LENGTH = 8192
+const MAX_CACHE_ENTRIES = 10_000
+
+function notLoggedIn(message: string, cause?: unknown): AuthError {
+  return new AuthError('not_logged_in', message, cause === undefined ? {} : { cause })
+}
+
+/**
+ * The bearer token of a request.
+ *
+ * @throws {@link @countersign/core!AuthError} `not_logged_in` when there is none or it is malformed.
+ */
+export function bearerToken(request: Request): string {
+  const header = request.headers.get('authorization')
+  if (header === null) {
+    throw notLoggedIn('no Authorization: Bearer token')
+  }
+  if (header.length > MAX_TOKEN_LENGTH + 16) {
+    throw notLoggedIn('the bearer token is too long')
+  }
+  const match = BEARER.exec(header)
+  if (match === null) {
+    throw notLoggedIn('the Authorization header is not a single Bearer token')
+  }
+  return match[1] as string
+}
+
+/** Builds the user passed on: `user_id` plus the claims that describe the user. */
+export function userFromClaims(sub: unknown, claims: Record<string, unknown>): RelayUser {
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || hasControlCharacter(sub)) {
+    throw notLoggedIn('the token has no usable subject')
+  }
+  const user: RelayUser = { user_id: sub }
+  for (const [name, value] of Object.entries(claims)) {
+    if (!TOKEN_CLAIMS.has(name) && name !== 'user_id' && name !== '__proto__') {
+      user[name] = value
+    }
+  }
+  return user
+}
+
+function tokenFailure(error: unknown): CountersignError {
+  if (isCountersignError(error) && error.code === 'store_unavailable') {
+    return error
+  }
+  if (isCountersignError(error) && error.code === 'token_expired') {
+    return notLoggedIn('the session token has expired', error)
+  }
+  return notLoggedIn('the session token is not valid', error)
+}
+
+function countersignAuthenticator(auth: CountersignAuth): Authenticator {
+  let keys: KeySource | undefined = auth.keys
+  let jwks: Jwks | undefined = auth.jwks
+  if (auth.jwksUrl !== undefined) {
+    keys = createRemoteJwks(auth.jwksUrl)
+    jwks = undefined
+  }
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    ...(keys === undefined ? {} : { keys }),
+    ...(jwks === undefined ? {} : { jwks }),
+  }
+  return async (request) => {
+    const token = bearerToken(request)
+    let verified: Awaited<ReturnType<typeof verifyUserToken>>
+    try {
+      verified = await verifyUserToken(token, options)
+    } catch (error) {
+      throw tokenFailure(error)
+    }
+    const { id, ...rest } = verified.user
+    return userFromClaims(id, rest)
+  }
+}
+
+function oidcAuthenticator(auth: OidcAuth): Authenticator {
+  const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), {
+    timeoutDuration: 5000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 600_000,
+  })
+  const algorithms = [...(auth.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'])]
+  const audience = typeof auth.audience === 'string' ? auth.audience : [...auth.audience]
+  return async (request) => {
+    const token = bearerToken(request)
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw notLoggedIn('the session token is too long')
+    }
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: auth.issuer,
+        audience,
+        algorithms,
+        clockTolerance: 30,
+        requiredClaims: ['sub', 'exp'],
+      })
+      return userFromClaims(payload.sub, payload as Record<string, unknown>)
+    } catch (error) {
+      if (isCountersignError(error)) {
+        throw error
+      }
+      if (error instanceof joseErrors.JWTExpired) {
+        throw notLoggedIn('the session token has expired')
+      }
+      if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+        throw new UpstreamError(
+          'upstream_unreachable',
+          'could not fetch the identity provider keys',
+        )
+      }
+      throw notLoggedIn('the session token is not valid')
+    }
+  }
+}
+
+interface CacheEntry {
+  user: RelayUser | undefined
+  expiresAt: number
+}
+
+function introspectionAuthenticator(auth: IntrospectionAuth): Authenticator {
+  const cacheMs = auth.cacheMs ?? 30_000
+  const timeoutMs = auth.timeoutMs ?? 5000
+  const cache = new Map<string, CacheEntry>()
+  const inFlight = new Map<string, Promise<CacheEntry>>()
+
+  const remember = (key: string, entry: CacheEntry): void => {
+    if (cacheMs <= 0) {
+      return
+    }
+    if (cache.size >= MAX_CACHE_ENTRIES) {
+      const now = Date.now()
+      for (const [k, v] of cache) {
+        if (v.expiresAt <= now) {
+          cache.delete(k)
+        }
+      }
+      while (cache.size >= MAX_CACHE_ENTRIES) {
+        const oldest = cache.keys().next().value
+        if (oldest === undefined) {
+          break
+        }
+        cache.delete(oldest)
+      }
+    }
+    cache.set(key, entry)
+  }
+
+  const introspect = async (token: string): Promise<CacheEntry> => {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    let response: Response
+    try {
+      response = await fetch(auth.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${auth.apiKey}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        redirect: 'error',
+        signal: controller.signal,
+      })
+    } catch {
+      clearTimeout(timer)
+      throw new UpstreamError(
+        'upstream_unreachable',
+        'could not reach the token introspection endpoint',
+      )
+    }
+    let text: string
+    try {
+      text = await response.text()
+    } catch {
+      throw new UpstreamError(
+        'upstream_unreachable',
+        'could not read the token introspection answer',
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+    if (!response.ok || text.length > 64 * 1024) {
+      throw new UpstreamError('upstream_error', 'the token introspection endpoint failed')
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new UpstreamError('upstream_error', 'the token introspection answer is not JSON')
+    }
+    const now = Date.now()
+    if (
+      typeof body !== 'object' ||
+      body === null ||
+      (body as { active?: unknown }).active !== true
+    ) {
+      return { user: undefined, expiresAt: now + cacheMs }
+    }
+    const claims = body as Record<string, unknown>
+    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : now + cacheMs
+    if (exp <= now) {
+      return { user: undefined, expiresAt: now + cacheMs }
+    }
+    return { user: userFromClaims(claims.sub, claims), expiresAt: Math.min(now + cacheMs, exp) }
+  }
+
+  return async (request) => {
+    const token = bearerToken(request)
+    const key = toBase64Url(await digest('sha-256', utf8(token)))
+    const now = Date.now()
+    let entry = cache.get(key)
+    if (entry !== undefined && entry.expiresAt <= now) {
+      cache.delete(key)
+      entry = undefined
+    }
+    if (entry === undefined) {
+      let pending = inFlight.get(key)
+      if (pending === undefined) {
+        pending = introspect(token).finally(() => inFlight.delete(key))
+        inFlight.set(key, pending)
+      }
+      entry = await pending
+      remember(key, entry)
+    }
+    if (entry.user === undefined) {
+      throw notLoggedIn('the session token is not active')
+    }
+    return entry.user
+  }
+}
+
+function customAuthenticator(auth: CustomAuth): Authenticator {
+  return async (request) => {
+    let user: RelayUser | null | undefined
+    try {
+      user = await auth.authenticate(request)
+    } catch (error) {
+      if (isCountersignError(error)) {
+        throw error
+      }
+      throw notLoggedIn('the request is not authenticated')
+    }
+    if (user === null || user === undefined) {
+      throw notLoggedIn('the request is not authenticated')
+    }
+    if (typeof user !== 'object') {
+      throw notLoggedIn('the request is not authenticated')
+    }
+    const { user_id: id, ...rest } = user
+    return userFromClaims(id, rest)
+  }
+}
+
+/**
+ * Creates the authenticator for a relay's `auth` option.
+ *
+ * @example
+ * ```ts
+ * const authenticate = createAuthenticator({ type: 'countersign', issuer, audience, jwksUrl })
+ * const user = await authenticate(request) // { user_id: 'u-1', name: 'Ada', … }
+ * ```
+ *
+ * @throws `TypeError` for an unknown `auth.type`.
+ */
+export function createAuthenticator(auth: RelayAuth): Authenticator {
+  switch (auth.type) {
+    case 'countersign':
+      return countersignAuthenticator(auth)
+    case 'oidc':
+      return oidcAuthenticator(auth)
+    case 'introspection':
+      return introspectionAuthenticator(auth)
+    case 'custom':
+      return customAuthenticator(auth)
+    default:
+      throw new TypeError('auth.type must be countersign, introspection, oidc or custom')
+  }
+}

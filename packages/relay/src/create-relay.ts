@@ -1,0 +1,584 @@
+/**
+ * The relay handler: authenticate the end user, check the requested URL against the registered
+ * targets, sign a `{ user, data, request }` envelope with RFC 9421 and forward it over the
+ * SSRF-guarded agent, then answer with what the target said.
+ *
+ * @module
+ */
+import {
+  createKeyRing,
+  createMemoryStore,
+  generateNonce,
+  type KeyRing,
+  RequestError,
+  utf8,
+  type WindowCounterStore,
+} from '@countersign/core'
+import { createSigner, type Signer } from '@countersign/signer'
+import type { Agent } from 'undici'
+import { emitAudit } from './audit.ts'
+import { type Authenticator, createAuthenticator } from './auth/create-authenticator.ts'
+import { checkRelayOptions, decodeSecret } from './config/validate-relay-config.ts'
+import {
+  BASE_HEADERS,
+  jsonResponse,
+  parseMediaType,
+  problemBody,
+  problemResponse,
+  readCappedBody,
+} from './internal/http.ts'
+import { checkRateLimits } from './internal/rate-limit.ts'
+import { isJsonObject, parseStrictJson } from './internal/strict-json.ts'
+import { postUpstream } from './internal/upstream.ts'
+import { createGuardedAgent } from './ssrf/guarded-agent.ts'
+import { createTargetMatcher, type MatchableTarget } from './targets/match-target.ts'
+import type {
+  RelayAuditEvent,
+  RelayHandler,
+  RelayOptions,
+  RelayTarget,
+  RelayUser,
+} from './types.ts'
+
+/** The `tag` parameter of every signature the relay makes. */
+export const RELAY_SIGNATURE_TAG = 'countersign-relay'
+
+/** The components every forwarded request's signature covers, in order. */
+export const RELAY_COMPONENTS: readonly string[] = [
+  '@method',
+  '@target-uri',
+  'content-digest',
+  'content-type',
+]
+
+const DEFAULTS = {
+  maxRequestBytes: 64 * 1024,
+  maxJsonDepth: 32,
+  maxBatchSize: 10,
+  signatureTtlSeconds: 60,
+  connectTimeoutMs: 5000,
+  timeoutMs: 10_000,
+  maxBodyBytes: 1024 * 1024,
+  batchConcurrency: 4,
+}
+
+const FORM_TYPES: ReadonlySet<string> = new Set([
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'text/plain',
+])
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
+const DECODER = new TextDecoder('utf-8', { fatal: true })
+
+interface CompiledTarget extends MatchableTarget {
+  readonly config: RelayTarget
+  readonly signer: Signer
+  readonly agent: Agent
+  readonly timeoutMs: number
+  readonly maxBodyBytes: number
+}
+
+/** The outcome of one forwarded item: the target's answer or the relay's problem. */
+interface ItemResult {
+  status: number
+  contentType: string | undefined
+  body: Uint8Array
+  headers: Record<string, string>
+  targetId?: string
+  code?: RelayAuditEvent['code']
+  bytesIn: number
+}
+
+interface Item {
+  url: unknown
+  data: unknown
+}
+
+function problemItem(error: unknown, headers: Record<string, string> = {}): ItemResult {
+  const body = problemBody(error)
+  return {
+    status: body.status as number,
+    contentType: 'application/problem+json',
+    body: utf8(JSON.stringify(body)),
+    headers,
+    code: body.code as RelayAuditEvent['code'],
+    bytesIn: 0,
+  }
+}
+
+function parseItem(value: unknown, where: string): Item {
+  if (!isJsonObject(value)) {
+    throw new RequestError('malformed', `${where}must be an object { "url": …, "data": … }`)
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'url' && key !== 'data') {
+      throw new RequestError('malformed', `${where}has an unknown field ${JSON.stringify(key)}`)
+    }
+  }
+  if (typeof value.url !== 'string') {
+    throw new RequestError('malformed', `${where}url must be a string`)
+  }
+  return { url: value.url, data: value.data === undefined ? null : value.data }
+}
+
+function checkContentType(request: Request): void {
+  const type = parseMediaType(request.headers.get('content-type'))
+  if (type === undefined) {
+    throw new RequestError(
+      'unsupported_media_type',
+      'send { "url", "data" } as JSON with Content-Type: application/json',
+    )
+  }
+  if (FORM_TYPES.has(type.essence)) {
+    throw new RequestError(
+      'unsupported_media_type',
+      'HTML forms are not supported: send { "url", "data" } as JSON with Content-Type: application/json',
+    )
+  }
+  if (type.essence !== 'application/json') {
+    throw new RequestError(
+      'unsupported_media_type',
+      `Content-Type ${type.essence} is not supported: send JSON (application/json)`,
+    )
+  }
+  const charset = type.params.get('charset')
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    throw new RequestError('unsupported_media_type', 'JSON must be UTF-8')
+  }
+}
+
+async function runPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index] as T, index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+function toKeyRing(keys: RelayOptions['keys']): KeyRing | undefined {
+  if (keys === undefined) {
+    return undefined
+  }
+  return Array.isArray(keys) ? createKeyRing(keys) : (keys as KeyRing)
+}
+
+function compileTarget(
+  target: RelayTarget,
+  ring: KeyRing | undefined,
+  options: RelayOptions,
+  ttl: number,
+): CompiledTarget {
+  const timeoutMs = target.timeoutMs ?? DEFAULTS.timeoutMs
+  const common = {
+    components: RELAY_COMPONENTS,
+    tag: RELAY_SIGNATURE_TAG,
+    expiresIn: ttl,
+    digest: 'sha-256' as const,
+  }
+  let signer: Signer
+  const signing = target.signing ?? {}
+  if (signing.algorithm === 'hmac-sha256') {
+    const secret = signing.secret
+    const keyId = signing.keyId ?? target.id
+    if (secret instanceof Uint8Array) {
+      signer = createSigner({
+        ...common,
+        key: { material: secret, algorithm: 'hmac-sha256', keyId },
+      })
+    } else if (typeof secret === 'string') {
+      const bytes = decodeSecret(secret)
+      if (bytes === undefined) {
+        throw new TypeError(`targets: ${target.id}: signing.secret must be unpadded base64url`)
+      }
+      signer = createSigner({
+        ...common,
+        key: { material: bytes, algorithm: 'hmac-sha256', keyId },
+      })
+    } else if (secret !== undefined) {
+      signer = createSigner({ ...common, key: secret, keyid: signing.keyId ?? secret.keyId })
+    } else {
+      throw new TypeError(`targets: ${target.id}: signing.secret is required for hmac-sha256`)
+    }
+  } else {
+    if (ring === undefined) {
+      throw new TypeError('keys: required because a target signs with ed25519')
+    }
+    signer = createSigner({ ...common, keyring: ring })
+  }
+  return {
+    id: target.id,
+    baseUrl: target.baseUrl,
+    allowPrivateNetwork: target.allowPrivateNetwork === true,
+    config: target,
+    signer,
+    agent: createGuardedAgent({
+      allowPrivateNetwork: target.allowPrivateNetwork === true,
+      ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+      connectTimeoutMs: Math.min(options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, timeoutMs),
+    }),
+    timeoutMs,
+    maxBodyBytes: target.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+  }
+}
+
+/**
+ * Creates the relay: a Web-standard handler `(request) => Promise<Response>` with these routes.
+ *
+ * | Route | Answer |
+ * | --- | --- |
+ * | `POST /secure-request` | JSON `{ url, data }`: the target's status, content type and body. A JSON array of them (a batch): `200` with an array of `{ status, body }` in the same order, where `body` is the target's JSON (or text) or the relay's problem object for that item. |
+ * | `OPTIONS /secure-request` | CORS preflight, when `cors` is configured |
+ * | `GET /.well-known/jwks.json` | the public keys of the relay's key ring (all that still verify, so rotation overlaps) |
+ * | `GET /healthz` | `{ "status": "ok" }` |
+ *
+ * Every relay failure is RFC 9457 `application/problem+json` with a stable `code`:
+ * `not_logged_in` 401, `unsupported_media_type` 415, `body_too_large` 413, `invalid_json`
+ * and `malformed` 400, `target_forbidden` 403, `rate_limited` 429 (with `RateLimit-Policy`,
+ * `RateLimit` and `Retry-After`), `upstream_unreachable` 502, `upstream_error` 502 (including
+ * any 3xx: redirects are never followed), `upstream_too_large` 502, `upstream_timeout` 504,
+ * `store_unavailable` 503.
+ *
+ * The target receives `POST` with `Content-Type: application/json`, `Content-Digest`, and an
+ * RFC 9421 signature tagged `countersign-relay` over `@method`, `@target-uri`,
+ * `content-digest` and `content-type` (with `created`, `expires`, `nonce`, `keyid`), and the
+ * body `{ "user": { "user_id", …claims }, "data", "request": { "id", "time" } }` (plus
+ * `api_key` for `skapiCompat` targets). None of the caller's headers are forwarded. Verify it
+ * with `verifyRelayRequest` from `@countersign/relay/verify`.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay({
+ *   keys: [relayKey],
+ *   auth: { type: 'countersign', issuer: 'https://tokens.example', audience: 'my-app', jwksUrl },
+ *   targets: [{ id: 'orders', baseUrl: 'https://api.example.com/v1' }],
+ *   rateLimit: { perUser: { limit: 60, windowMs: 60_000 } },
+ * })
+ * const response = await relay(request)
+ * ```
+ *
+ * @throws {@link RelayConfigError} (a `TypeError`) listing every problem with `options`.
+ */
+export function createRelay(options: RelayOptions): RelayHandler {
+  checkRelayOptions(options)
+  const ring = toKeyRing(options.keys)
+  const ttl = options.signatureTtlSeconds ?? DEFAULTS.signatureTtlSeconds
+  const targets = options.targets.map((target) => compileTarget(target, ring, options, ttl))
+  const matcher = createTargetMatcher(targets)
+  const authenticate: Authenticator = createAuthenticator(options.auth)
+  const store: WindowCounterStore = options.store ?? createMemoryStore()
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULTS.maxJsonDepth
+  const maxBatchSize = options.maxBatchSize ?? DEFAULTS.maxBatchSize
+  const allowedOrigins = new Set(options.cors?.allowedOrigins ?? [])
+  const audit = options.audit
+
+  const corsHeaders = (request: Request): Record<string, string> => {
+    const origin = request.headers.get('origin')
+    if (origin === null || !allowedOrigins.has(origin)) {
+      return allowedOrigins.size > 0 ? { vary: 'origin' } : {}
+    }
+    return {
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'ratelimit, ratelimit-policy, retry-after, x-request-id',
+      vary: 'origin',
+    }
+  }
+
+  const forwardItem = async (
+    user: RelayUser,
+    item: Item,
+    requestId: string,
+    time: string,
+  ): Promise<ItemResult> => {
+    let targetId: string | undefined
+    let rateHeaders: Record<string, string> = {}
+    let bytesIn = 0
+    try {
+      const { target, url } = matcher.match(item.url)
+      targetId = target.id
+      const limited = await checkRateLimits(store, options.rateLimit, user.user_id, target.id)
+      rateHeaders = limited.headers
+      if (limited.error !== undefined) {
+        return { ...problemItem(limited.error, rateHeaders), targetId }
+      }
+      const envelope: Record<string, unknown> = {
+        user,
+        data: item.data,
+        request: { id: requestId, time },
+      }
+      if (target.config.skapiCompat !== undefined) {
+        envelope.api_key = target.config.skapiCompat.apiKey
+      }
+      const body = utf8(JSON.stringify(envelope))
+      bytesIn = body.byteLength
+      if (body.byteLength > target.maxBodyBytes) {
+        throw new RequestError(
+          'body_too_large',
+          `the request for target ${target.id} is larger than ${target.maxBodyBytes} bytes`,
+        )
+      }
+      const signed = await target.signer.signRequest(
+        new Request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: body as Uint8Array<ArrayBuffer>,
+        }),
+      )
+      const headers: Record<string, string> = {
+        'user-agent': 'countersign-relay',
+        'accept-encoding': 'identity',
+      }
+      signed.headers.forEach((value, name) => {
+        headers[name] = value
+      })
+      const answer = await postUpstream(target.agent, url, headers, body, {
+        timeoutMs: target.timeoutMs,
+        maxBodyBytes: target.maxBodyBytes,
+      })
+      return {
+        status: answer.status,
+        contentType: answer.contentType,
+        body: answer.body,
+        headers: rateHeaders,
+        targetId,
+        bytesIn,
+      }
+    } catch (error) {
+      const result = problemItem(error, rateHeaders)
+      return { ...result, bytesIn, ...(targetId === undefined ? {} : { targetId }) }
+    }
+  }
+
+  const secureRequest = async (
+    request: Request,
+    cors: Record<string, string>,
+  ): Promise<Response> => {
+    const started = performance.now()
+    const time = new Date().toISOString()
+    const requestId = `req_${generateNonce(12)}`
+    let userId: string | undefined
+    let bytesIn = 0
+    const finish = (response: Response, bytesOut: number, extra: Partial<RelayAuditEvent>) => {
+      emitAudit(audit, {
+        time,
+        requestId,
+        ...(userId === undefined ? {} : { userId }),
+        status: response.status,
+        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        bytesIn,
+        bytesOut,
+        ...extra,
+      })
+      return response
+    }
+    const fail = (error: unknown, headers: Record<string, string> = {}) => {
+      const body = problemBody(error)
+      const text = JSON.stringify(body)
+      const extra: Record<string, string> = {}
+      if (body.code === 'not_logged_in') {
+        extra['www-authenticate'] = 'Bearer'
+      }
+      const response = new Response(text, {
+        status: body.status as number,
+        headers: {
+          ...BASE_HEADERS,
+          'content-type': 'application/problem+json',
+          'x-request-id': requestId,
+          ...extra,
+          ...headers,
+          ...cors,
+        },
+      })
+      return finish(response, utf8(text).byteLength, { code: body.code as RelayAuditEvent['code'] })
+    }
+
+    let user: RelayUser
+    let parsed: unknown
+    try {
+      user = await authenticate(request)
+      userId = user.user_id
+      checkContentType(request)
+      const bytes = await readCappedBody(request, maxRequestBytes)
+      bytesIn = bytes.byteLength
+      let text: string
+      try {
+        text = DECODER.decode(bytes)
+      } catch {
+        throw new RequestError('invalid_json', 'the body is not valid UTF-8')
+      }
+      parsed = parseStrictJson(text, maxJsonDepth)
+    } catch (error) {
+      return fail(error)
+    }
+
+    if (!Array.isArray(parsed)) {
+      let item: Item
+      try {
+        item = parseItem(parsed, '')
+      } catch (error) {
+        return fail(error)
+      }
+      const result = await forwardItem(user, item, requestId, time)
+      const headers: Record<string, string> = {
+        ...BASE_HEADERS,
+        'x-request-id': requestId,
+        ...result.headers,
+        ...cors,
+      }
+      if (result.contentType !== undefined) {
+        headers['content-type'] = result.contentType
+      }
+      const response = new Response(
+        NULL_BODY_STATUSES.has(result.status) ? null : (result.body as Uint8Array<ArrayBuffer>),
+        { status: result.status, headers },
+      )
+      return finish(response, result.body.byteLength, {
+        ...(result.targetId === undefined ? {} : { targetId: result.targetId }),
+        ...(result.code === undefined ? {} : { code: result.code }),
+      })
+    }
+
+    // A batch.
+    let items: Item[]
+    try {
+      if (parsed.length === 0) {
+        throw new RequestError('malformed', 'a batch must hold at least one request')
+      }
+      if (parsed.length > maxBatchSize) {
+        throw new RequestError('malformed', `a batch holds at most ${maxBatchSize} requests`)
+      }
+      items = parsed.map((value, i) => parseItem(value, `[${i}]: `))
+    } catch (error) {
+      return fail(error)
+    }
+    const batchStarted = started
+    const results = await runPool(items, DEFAULTS.batchConcurrency, async (item, i) => {
+      const itemId = `${requestId}.${i}`
+      const result = await forwardItem(user, item, itemId, time)
+      emitAudit(audit, {
+        time,
+        requestId: itemId,
+        batchId: requestId,
+        userId: user.user_id,
+        ...(result.targetId === undefined ? {} : { targetId: result.targetId }),
+        status: result.status,
+        ...(result.code === undefined ? {} : { code: result.code }),
+        latencyMs: Math.round((performance.now() - batchStarted) * 1000) / 1000,
+        bytesIn: result.bytesIn,
+        bytesOut: result.body.byteLength,
+      })
+      return result
+    })
+    const answer = results.map((result) => ({ status: result.status, body: decodeBody(result) }))
+    const text = JSON.stringify(answer)
+    return new Response(text, {
+      status: 200,
+      headers: {
+        ...BASE_HEADERS,
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+        ...cors,
+      },
+    })
+  }
+
+  const route = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url)
+    const method = request.method
+    switch (pathname) {
+      case '/secure-request': {
+        const cors = corsHeaders(request)
+        if (method === 'OPTIONS' && allowedOrigins.size > 0) {
+          const allowed = 'access-control-allow-origin' in cors
+          return new Response(null, {
+            status: 204,
+            headers: allowed
+              ? {
+                  ...cors,
+                  'access-control-allow-methods': 'POST',
+                  'access-control-allow-headers': 'authorization, content-type',
+                  'access-control-max-age': String(options.cors?.maxAgeSeconds ?? 600),
+                }
+              : cors,
+          })
+        }
+        if (method !== 'POST') {
+          return problemResponse(new RequestError('method_not_allowed', 'use POST'), {
+            allow: allowedOrigins.size > 0 ? 'POST, OPTIONS' : 'POST',
+            ...cors,
+          })
+        }
+        return secureRequest(request, cors)
+      }
+      case '/.well-known/jwks.json':
+        if (method !== 'GET' && method !== 'HEAD') {
+          return problemResponse(new RequestError('method_not_allowed', 'use GET'), {
+            allow: 'GET, HEAD',
+          })
+        }
+        return new Response(
+          method === 'HEAD' ? null : JSON.stringify(ring?.jwks() ?? { keys: [] }),
+          {
+            status: 200,
+            headers: {
+              'content-type': 'application/jwk-set+json',
+              'cache-control': 'public, max-age=300',
+              'x-content-type-options': 'nosniff',
+            },
+          },
+        )
+      case '/healthz':
+        if (method !== 'GET' && method !== 'HEAD') {
+          return problemResponse(new RequestError('method_not_allowed', 'use GET'), {
+            allow: 'GET, HEAD',
+          })
+        }
+        return jsonResponse(200, { status: 'ok' })
+      default:
+        return problemResponse(new RequestError('not_found', 'no such route'))
+    }
+  }
+
+  const handler = (async (request: Request): Promise<Response> => {
+    try {
+      if (!(request instanceof Request)) {
+        throw new TypeError('the relay handles Request objects')
+      }
+      return await route(request)
+    } catch (error) {
+      return problemResponse(error)
+    }
+  }) as RelayHandler
+  handler.close = async () => {
+    await Promise.all(targets.map((target) => target.agent.close()))
+  }
+  return handler
+}
+
+function decodeBody(result: ItemResult): unknown {
+  let text: string
+  try {
+    text = DECODER.decode(result.body)
+  } catch {
+    return new TextDecoder().decode(result.body)
+  }
+  const essence = result.contentType?.split(';')[0]?.trim() ?? ''
+  if (JSON_TYPE.test(essence)) {
+    try {
+      return JSON.parse(text)
+    } catch {
+      return text
+    }
+  }
+  return text
+}

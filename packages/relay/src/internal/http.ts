@@ -1,0 +1,143 @@
+/**
+ * HTTP helpers of the relay handler: RFC 9457 problem answers, capped body reads and media
+ * types.
+ *
+ * @internal
+ * @module
+ */
+import { type CountersignError, isCountersignError, RequestError } from '@countersign/core'
+
+/** Headers on every answer the relay makes itself. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+}
+
+const INTERNAL_PROBLEM = {
+  type: 'https://countersign.dev/errors#internal_error',
+  title: 'internal error',
+  status: 500,
+  code: 'internal_error',
+}
+
+/** Converts anything thrown into a Countersign error, or `undefined` for an unexpected error. */
+export function asCountersignError(error: unknown): CountersignError | undefined {
+  return isCountersignError(error) ? error : undefined
+}
+
+/** The problem+json body for an error (a generic 500 for anything that is not coded). */
+export function problemBody(error: unknown): Record<string, unknown> {
+  const coded = asCountersignError(error)
+  return coded === undefined ? { ...INTERNAL_PROBLEM } : { ...coded.toProblem() }
+}
+
+/** An RFC 9457 answer for `error`, with extra headers. */
+export function problemResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  const body = problemBody(error)
+  return new Response(JSON.stringify(body), {
+    status: body.status as number,
+    headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json', ...headers },
+  })
+}
+
+/** A JSON answer. */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...BASE_HEADERS, 'content-type': 'application/json', ...headers },
+  })
+}
+
+/**
+ * Reads a request body up to `maxBytes`, refusing a larger `Content-Length` before reading and
+ * stopping as soon as the stream passes the cap.
+ *
+ * @throws {@link @countersign/core!RequestError} `body_too_large` (413) past the cap; `malformed` for a bad
+ *   `Content-Length` or a broken stream.
+ */
+export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const length = request.headers.get('content-length')
+  if (length !== null) {
+    if (!/^\d{1,15}$/.test(length)) {
+      throw new RequestError('malformed', 'invalid Content-Length')
+    }
+    if (Number(length) > maxBytes) {
+      throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
+    }
+  }
+  if (request.body === null) {
+    return new Uint8Array(0)
+  }
+  if (request.bodyUsed) {
+    throw new RequestError('malformed', 'the request body was already read')
+  }
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) {
+        break
+      }
+      total += value.byteLength
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
+      }
+      chunks.push(value)
+    }
+  } catch (error) {
+    if (error instanceof RequestError) {
+      throw error
+    }
+    throw new RequestError('malformed', 'could not read the request body')
+  }
+  if (chunks.length === 1) {
+    return chunks[0] as Uint8Array
+  }
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** A parsed `Content-Type`: the lowercased essence and its parameters (lowercased names). */
+export interface MediaType {
+  essence: string
+  params: Map<string, string>
+}
+
+/** Parses a `Content-Type` value leniently (RFC 9110 §8.3.1); `undefined` when absent or empty. */
+export function parseMediaType(value: string | null): MediaType | undefined {
+  if (value === null) {
+    return undefined
+  }
+  const [head = '', ...rest] = value.split(';')
+  const essence = head.trim().toLowerCase()
+  if (essence.length === 0) {
+    return undefined
+  }
+  const params = new Map<string, string>()
+  for (const part of rest) {
+    const eq = part.indexOf('=')
+    if (eq === -1) {
+      continue
+    }
+    const name = part.slice(0, eq).trim().toLowerCase()
+    let v = part.slice(eq + 1).trim()
+    if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) {
+      v = v.slice(1, -1)
+    }
+    params.set(name, v)
+  }
+  return { essence, params }
+}
