@@ -21,4 +21,5 @@ if [ "$what" = demo ]; then
 fi
 cs_ensure_redis
 cs_ensure_python
+cs_ensure_chromium
 exec pnpm test:all
