@@ -193,6 +193,45 @@ describe('runGroup with a fake clock', () => {
     expect(result.cases.find((c) => c.name === 'sync')?.async).toBe(false)
   })
 
+  it('calls afterWarmup once before round 1 and a note function after the rounds', async () => {
+    const w = fakeWorld()
+    let calls = 0
+    let callsAtWarmupEnd = -1
+    let noteMedians: ReadonlyMap<string, number> | undefined
+    const group: Group = {
+      name: 'g',
+      baseline: w.syncCase('base', () => 1, { note: 'static' }),
+      peers: [
+        {
+          name: 'counted',
+          fn: () => {
+            calls++
+            w.syncCase('counted', () => 2).fn()
+          },
+          note: (medians) => {
+            noteMedians = medians
+            return `calls after warm-up: ${calls - callsAtWarmupEnd}`
+          },
+        },
+        w.syncCase('silent', () => 1, { note: () => undefined }),
+      ],
+      afterWarmup: () => {
+        expect(w.log.at(-1)).toBe('silent') // every case warmed up, no round started yet
+        callsAtWarmupEnd = calls
+      },
+    }
+    const result = await runGroup(group, options, w.hooks)
+    expect(result.error).toBeUndefined()
+    expect(callsAtWarmupEnd).toBeGreaterThan(0)
+    expect(noteMedians?.get('base')).toBeCloseTo(1_000_000, 0)
+    expect(noteMedians?.get('counted')).toBeCloseTo(500_000, 0)
+    const by = Object.fromEntries(result.cases.map((c) => [c.name, c]))
+    expect(by.base?.note).toBe('static')
+    expect(by.counted?.note).toBe(`calls after warm-up: ${calls - callsAtWarmupEnd}`)
+    expect(by.silent?.note).toBeUndefined()
+    expect(formatGroup(result, options)).toContain('* counted: calls after warm-up:')
+  })
+
   it('skips a group whose setup throws SkipGroup and fails one whose setup throws otherwise', async () => {
     const w = fakeWorld()
     let tornDown = 0

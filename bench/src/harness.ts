@@ -24,8 +24,12 @@ export interface Case {
   concurrency?: number
   /** A ratio this case aims for against another case of the same group. Reported, never enforced. */
   target?: Target
-  /** One line shown under the table, e.g. what is being compared. */
-  note?: string
+  /**
+   * One line shown under the table, e.g. what is being compared. A function is called once after
+   * the rounds, with every case's median ops/s by name, so a case can report what it recorded
+   * itself (latency percentiles, say); returning `undefined` or `''` shows no line.
+   */
+  note?: string | ((medians: ReadonlyMap<string, number>) => string | undefined)
 }
 
 /** "This case should reach `ratio` times the ops/s of case `of`." */
@@ -48,6 +52,11 @@ export interface Group {
    * service); any other throw marks the group failed.
    */
   setup?: () => unknown
+  /**
+   * Runs once after every case's warm-up, before round 1: e.g. to clear what the cases recorded
+   * while warming up.
+   */
+  afterWarmup?: () => unknown
   /** Runs once after the group, also when it failed. */
   teardown?: () => unknown
 }
@@ -327,6 +336,7 @@ export async function runGroup(
     for (const c of cases) {
       prepared.push(await prepare(c, options.warmupMs, now))
     }
+    await group.afterWarmup?.()
     const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
     for (let round = 0; round < options.rounds; round++) {
       progress(`${group.name}: round ${round + 1}/${options.rounds}`, round)
@@ -362,8 +372,9 @@ export async function runGroup(
         const actual = ratio(opsPerSec, medians.get(c.target.of)!)
         r.target = { ...c.target, actual, met: actual >= c.target.ratio }
       }
-      if (c.note) {
-        r.note = c.note
+      const note = typeof c.note === 'function' ? c.note(medians) : c.note
+      if (note) {
+        r.note = note
       }
       result.cases.push(r)
     }
