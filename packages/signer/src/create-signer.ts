@@ -3,11 +3,13 @@
  *
  * @module
  */
-import type { HttpMessage } from '@countersign/core'
+import { type FieldLine, type HttpMessage, utf8 } from '@countersign/core'
 import { createPlan, type Plan, withCallOptions } from './internal/plan.ts'
-import { readBody, signParts } from './internal/sign-message.ts'
+import { type FieldSource, readBody, signFields } from './internal/sign-message.ts'
 import type {
+  RequestMessage,
   SignCallOptions,
+  SignedFields,
   Signer,
   SignRequestOptions,
   SignResponseCallOptions,
@@ -36,6 +38,9 @@ export function createSigner(options: SignResponseOptions): Signer {
     async signRequest(request: Request, call?: SignCallOptions): Promise<Request> {
       return signRequestWith(request, withCallOptions(requestPlan, call, options))
     },
+    signMessage(message: RequestMessage, call?: SignCallOptions): Promise<SignedFields> {
+      return signMessageWith(message, withCallOptions(requestPlan, call, options))
+    },
     async signResponse(response: Response, call?: SignResponseCallOptions): Promise<Response> {
       const related = call?.request ?? options.request
       return signResponseWith(response, withCallOptions(responsePlan, call, options), related)
@@ -57,18 +62,80 @@ export async function signRequestWith(request: Request, plan: Plan): Promise<Req
     throw new TypeError('expected a Request')
   }
   const body = await readBody(request)
-  const headers = await signParts(
-    {
-      kind: 'request',
-      body,
-      headers: new Headers(request.headers),
-      view: (h) => ({ method: request.method, url: request.url, headers: h }),
-    },
+  const fields = await signFields(
+    { kind: 'request', method: request.method, url: request.url, headers: request.headers, body },
     plan,
   )
+  const headers = new Headers(request.headers)
+  setFields(headers, fields)
   return body === undefined
     ? new Request(request, { headers })
     : new Request(request, { headers, body: body as BodyInit })
+}
+
+function setFields(headers: Headers, fields: SignedFields): void {
+  for (const [name, value] of Object.entries(fields)) {
+    headers.set(name, value as string)
+  }
+}
+
+function isFieldLines(value: unknown): value is readonly FieldLine[] {
+  return Array.isArray(value)
+}
+
+/** Checks a {@link RequestMessage}'s headers and returns them as a field source. */
+export function fieldSourceOf(headers: RequestMessage['headers']): FieldSource {
+  if (headers === undefined || headers === null) {
+    return []
+  }
+  if (headers instanceof Headers) {
+    return headers
+  }
+  if (isFieldLines(headers)) {
+    for (const line of headers) {
+      if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
+        throw new TypeError('message.headers lines must be [name, value] pairs of strings')
+      }
+    }
+    return headers
+  }
+  if (typeof headers !== 'object') {
+    throw new TypeError('message.headers must be a Headers, [name, value] lines or a record')
+  }
+  const lines: FieldLine[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw new TypeError(`message.headers.${name} must be a string`)
+    }
+    lines.push([name, value])
+  }
+  return lines
+}
+
+/** Signs a request given as plain parts by a plan. */
+export async function signMessageWith(message: RequestMessage, plan: Plan): Promise<SignedFields> {
+  if (typeof message !== 'object' || message === null) {
+    throw new TypeError('expected a message object { method, url, headers?, body? }')
+  }
+  const { method, url, body } = message
+  if (typeof method !== 'string' || method.length === 0) {
+    throw new TypeError('message.method must be a non-empty string')
+  }
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw new TypeError('message.url must be an absolute URL (a string or a URL)')
+  }
+  let bytes: Uint8Array | undefined
+  if (typeof body === 'string') {
+    bytes = utf8(body)
+  } else if (body instanceof Uint8Array) {
+    bytes = body
+  } else if (body !== undefined && body !== null) {
+    throw new TypeError('message.body must be a Uint8Array, a string or absent')
+  }
+  return signFields(
+    { kind: 'request', method, url, headers: fieldSourceOf(message.headers), body: bytes },
+    plan,
+  )
 }
 
 /** Signs a response by a plan. */
@@ -82,19 +149,18 @@ export async function signResponseWith(
   }
   const request = related === undefined ? undefined : requestMessage(related)
   const body = await readBody(response)
-  const headers = await signParts(
+  const fields = await signFields(
     {
       kind: 'response',
+      status: response.status,
+      headers: response.headers,
       body,
-      headers: new Headers(response.headers),
-      view: (h) => ({
-        status: response.status,
-        headers: h,
-        ...(request === undefined ? {} : { request }),
-      }),
+      ...(request === undefined ? {} : { request }),
     },
     plan,
   )
+  const headers = new Headers(response.headers)
+  setFields(headers, fields)
   return new Response(body === undefined ? null : (body as BodyInit), {
     status: response.status,
     statusText: response.statusText,

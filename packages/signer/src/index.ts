@@ -9,12 +9,15 @@ export type { SignApiKeyOptions } from './sign-api-key.ts'
 export { signApiKey } from './sign-api-key.ts'
 export type { SignIcypeasOptions } from './sign-icypeas.ts'
 export { signIcypeas } from './sign-icypeas.ts'
+export { signMessage } from './sign-message.ts'
 export { signRequest } from './sign-request.ts'
 export { signResponse } from './sign-response.ts'
 export type {
   KeyMaterial,
+  RequestMessage,
   SignatureOptions,
   SignCallOptions,
+  SignedFields,
   Signer,
   SigningKey,
   SignRequestOptions,

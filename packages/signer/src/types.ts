@@ -6,6 +6,7 @@
 import type {
   Algorithm,
   ContentDigestAlgorithm,
+  FieldLine,
   HttpMessage,
   Key,
   KeyInput,
@@ -116,10 +117,57 @@ export interface SignResponseCallOptions extends SignCallOptions {
   request?: Request | HttpMessage
 }
 
+/**
+ * A request as plain parts, for {@link signMessage}: what an HTTP client such as `undici.request`
+ * or `node:http` sends, without building a Fetch `Request`.
+ *
+ * @example
+ * ```ts
+ * const message: RequestMessage = {
+ *   method: 'POST',
+ *   url: 'https://api.example.com/v1/orders',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: '{"id":1}',
+ * }
+ * ```
+ */
+export interface RequestMessage {
+  /** The method, as it will be sent (case-sensitive: `POST`, not `post`). */
+  method: string
+  /** The absolute target URI. */
+  url: string | URL
+  /**
+   * The fields that will be sent: a `Headers`, `[name, value]` lines in order, or a record of
+   * names to values. Never modified.
+   */
+  headers?: Headers | readonly FieldLine[] | Readonly<Record<string, string>>
+  /** The exact body bytes that will be sent (a string is sent as UTF-8). Omit for no body. */
+  body?: Uint8Array | string | null
+}
+
+/**
+ * The fields {@link signMessage} produced, by lowercase name. Set each on the message, replacing
+ * any value already there: `signature-input` and `signature` hold the signatures the message
+ * already carried followed by the new ones.
+ */
+export interface SignedFields {
+  /** The RFC 9530 digest of the body, when the signer added one (absent when already present). */
+  'content-digest'?: string
+  /** The `Signature-Input` value. */
+  'signature-input': string
+  /** The `Signature` value. */
+  signature: string
+}
+
 /** A reusable signer from {@link createSigner}: options checked and keys imported once. */
 export interface Signer {
   /** Signs a request; see {@link signRequest}. */
   signRequest(request: Request, options?: SignCallOptions): Promise<Request>
+  /**
+   * Signs a request given as plain parts and returns the fields to add; see {@link signMessage}.
+   * The fast path: no `Request` is cloned or built.
+   */
+  signMessage(message: RequestMessage, options?: SignCallOptions): Promise<SignedFields>
   /** Signs a response; see {@link signResponse}. */
   signResponse(response: Response, options?: SignResponseCallOptions): Promise<Response>
 }

@@ -11,6 +11,7 @@ import {
   createMemoryStore,
   createSignatureBase,
   type FieldLine,
+  type HttpMessage,
   isCountersignError,
   type Key,
   parseComponentIdentifier,
@@ -25,10 +26,11 @@ import {
   verifyContentDigest,
 } from '@countersign/core'
 import { acceptSignatureHeader } from './accept-signature-header.ts'
-import { fieldsOf } from './internal/fields.ts'
+import { type Fields, fieldsFrom, fieldsOf } from './internal/fields.ts'
 import { readBody } from './internal/read-body.ts'
 import type {
   KeyResolver,
+  ReceivedRequest,
   VerifiedRequest,
   Verifier,
   VerifyCallOptions,
@@ -214,22 +216,50 @@ export function verifierFor(policy: Policy): Verifier {
     verifyRequest(request: Request, call?: VerifyCallOptions): Promise<VerifiedRequest> {
       return verifyWithPolicy(policy, request, call?.fieldLines ?? policy.fieldLines)
     },
-    acceptSignature(request?: Request): string {
-      const components = [...policy.required.map((c) => c.id)]
-      if (policy.requireDigest && (request === undefined || request.body !== null)) {
-        components.push('"content-digest"')
+    verifyMessage(message: ReceivedRequest): Promise<VerifiedRequest> {
+      return verifyMessageWithPolicy(policy, message)
+    },
+    acceptSignature(request?: Request | ReceivedRequest): string {
+      if (request === undefined) {
+        return acceptSignatureFor(policy, true, true)
       }
-      if (policy.requireType && (request === undefined || request.headers.has('content-type'))) {
-        components.push('"content-type"')
+      if (request instanceof Request) {
+        return acceptSignatureFor(
+          policy,
+          request.body !== null,
+          request.headers.has('content-type'),
+        )
       }
-      return acceptSignatureHeader({
-        components,
-        nonce: policy.requireNonce,
-        ...(policy.label === undefined ? {} : { label: policy.label }),
-        ...(policy.tag === undefined ? {} : { tag: policy.tag }),
-      })
+      let hasType = true
+      try {
+        hasType = messageFields(request.headers).get('content-type') !== null
+      } catch {
+        // Malformed or duplicated fields: ask for everything.
+      }
+      return acceptSignatureFor(
+        policy,
+        request.body instanceof Uint8Array && request.body.length > 0,
+        hasType,
+      )
     },
   }
+}
+
+/** The `Accept-Signature` value matching the policy, for a request with or without a body. */
+export function acceptSignatureFor(policy: Policy, hasBody: boolean, hasType: boolean): string {
+  const components = [...policy.required.map((c) => c.id)]
+  if (policy.requireDigest && hasBody) {
+    components.push('"content-digest"')
+  }
+  if (policy.requireType && hasType) {
+    components.push('"content-type"')
+  }
+  return acceptSignatureHeader({
+    components,
+    nonce: policy.requireNonce,
+    ...(policy.label === undefined ? {} : { label: policy.label }),
+    ...(policy.tag === undefined ? {} : { tag: policy.tag }),
+  })
 }
 
 interface Candidate {
@@ -318,20 +348,36 @@ function checkPolicy(
   }
 }
 
-async function resolveKey(
+function resolveKey(
   policy: Policy,
   keyId: string,
   member: SignatureInputMember,
-): Promise<Key> {
-  let key: Key | undefined
+): Key | Promise<Key> {
+  let found: Key | undefined | Promise<Key | undefined>
   try {
-    key = await policy.resolve(keyId)
+    found = policy.resolve(keyId)
   } catch (cause) {
-    if (isCountersignError(cause)) {
-      throw cause
-    }
-    throw new StoreError('store_unavailable', 'the key resolver failed', { cause })
+    throw resolverFailure(cause)
   }
+  if (found instanceof Promise) {
+    return found.then(
+      (key) => checkKey(key, member),
+      (cause) => {
+        throw resolverFailure(cause)
+      },
+    )
+  }
+  return checkKey(found, member)
+}
+
+function resolverFailure(cause: unknown): unknown {
+  if (isCountersignError(cause)) {
+    return cause
+  }
+  return new StoreError('store_unavailable', 'the key resolver failed', { cause })
+}
+
+function checkKey(key: Key | undefined, member: SignatureInputMember): Key {
   if (key === undefined || key === null) {
     throw new SignatureError('key_unknown', `no key for signature ${member.label}`)
   }
@@ -355,16 +401,27 @@ async function resolveKey(
   return key
 }
 
-/** Verifies `request` under a compiled policy. */
-export async function verifyWithPolicy(
-  policy: Policy,
-  request: Request,
-  fieldLines: readonly FieldLine[] | undefined,
-): Promise<VerifiedRequest> {
-  if (!(request instanceof Request)) {
-    throw new TypeError('expected a Request')
-  }
-  const fields = fieldsOf(request, fieldLines)
+/** The signature fields of a request, checked and parsed before its body is read. */
+export interface Prepared {
+  readonly fields: Fields
+  readonly inputs: Map<string, SignatureInputMember>
+  readonly signatures: Map<string, Uint8Array>
+}
+
+/** Where a request was sent: what the derived components are taken from. */
+export interface Target {
+  readonly method: string
+  readonly url: string | URL
+  /** The request target as written, when it was not the origin form of `url`. */
+  readonly requestTarget?: string
+}
+
+/**
+ * Checks that the request is signed and parses `Signature-Input` and `Signature`: everything
+ * that needs no body and no key, so an unsigned or garbled request is refused before its body is
+ * read.
+ */
+export function prepareVerification(fields: Fields): Prepared {
   const inputValue = fields.get('signature-input')
   const signatureValue = fields.get('signature')
   if (inputValue === null || signatureValue === null) {
@@ -376,9 +433,99 @@ export async function verifyWithPolicy(
   ) {
     throw new RequestError('malformed', 'Signature-Input or Signature is too long')
   }
-  const inputs = parseSignatureInput(inputValue)
-  const signatures = parseSignature(signatureValue)
-  const body = await readBody(request, policy.maxBodyBytes, fields.get('content-length'))
+  return {
+    fields,
+    inputs: parseSignatureInput(inputValue),
+    signatures: parseSignature(signatureValue),
+  }
+}
+
+/** Verifies `request` under a compiled policy. */
+export async function verifyWithPolicy(
+  policy: Policy,
+  request: Request,
+  fieldLines: readonly FieldLine[] | undefined,
+): Promise<VerifiedRequest> {
+  if (!(request instanceof Request)) {
+    throw new TypeError('expected a Request')
+  }
+  const prepared = prepareVerification(fieldsOf(request, fieldLines))
+  const body = await readBody(request, policy.maxBodyBytes, prepared.fields.get('content-length'))
+  return completeVerification(policy, prepared, request, body)
+}
+
+/** The fields of a {@link ReceivedRequest}'s `headers`, checked. */
+export function messageFields(headers: ReceivedRequest['headers']): Fields {
+  if (headers instanceof Headers || Array.isArray(headers)) {
+    return fieldsFrom(headers as Headers | readonly FieldLine[])
+  }
+  if (typeof headers !== 'object' || headers === null) {
+    throw new TypeError('message.headers must be a Headers, [name, value] lines or a record')
+  }
+  const lines: FieldLine[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') {
+      lines.push([name, value])
+    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      for (const v of value as string[]) {
+        lines.push([name, v])
+      }
+    } else {
+      throw new TypeError(`message.headers.${name} must be a string or an array of strings`)
+    }
+  }
+  return fieldsFrom(lines)
+}
+
+/** Verifies a request given as plain parts under a compiled policy. */
+export function verifyMessageWithPolicy(
+  policy: Policy,
+  message: ReceivedRequest,
+): Promise<VerifiedRequest> {
+  try {
+    return completeMessage(policy, message)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+function completeMessage(policy: Policy, message: ReceivedRequest): Promise<VerifiedRequest> {
+  if (typeof message !== 'object' || message === null) {
+    throw new TypeError('expected a message object { method, url, headers, body? }')
+  }
+  const { method, url, body, requestTarget } = message
+  if (typeof method !== 'string' || method.length === 0) {
+    throw new TypeError('message.method must be a non-empty string')
+  }
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw new TypeError('message.url must be an absolute URL (a string or a URL)')
+  }
+  if (requestTarget !== undefined && typeof requestTarget !== 'string') {
+    throw new TypeError('message.requestTarget must be a string')
+  }
+  if (body !== undefined && body !== null && !(body instanceof Uint8Array)) {
+    throw new TypeError('message.body must be a Uint8Array (the bytes received) or absent')
+  }
+  const prepared = prepareVerification(messageFields(message.headers))
+  const bytes = body ?? EMPTY
+  if (bytes.length > policy.maxBodyBytes) {
+    throw new RequestError('body_too_large', `the body is larger than ${policy.maxBodyBytes} bytes`)
+  }
+  return completeVerification(policy, prepared, message, bytes)
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * Picks and verifies a signature, checks `Content-Digest` over `body`, and consumes the nonce.
+ */
+export async function completeVerification(
+  policy: Policy,
+  prepared: Prepared,
+  target: Target,
+  body: Uint8Array,
+): Promise<VerifiedRequest> {
+  const { fields, inputs, signatures } = prepared
   const digestValue = fields.get('content-digest')
   // Structure and duplicates first (two Content-Digest lines joined by a comma); the digest
   // itself is checked once a signature has verified.
@@ -386,8 +533,13 @@ export async function verifyWithPolicy(
   const hasType = fields.get('content-type') !== null
   const now = Date.now() / 1000
 
-  const labels = policy.label === undefined ? [...inputs.keys()] : [policy.label]
-  const message = { method: request.method, url: request.url, headers: fields.source }
+  const labels = policy.label === undefined ? inputs.keys() : [policy.label]
+  const message: HttpMessage = {
+    method: target.method,
+    url: target.url,
+    headers: fields.source,
+    ...(target.requestTarget === undefined ? {} : { requestTarget: target.requestTarget }),
+  }
   let verified: Candidate | undefined
   let firstError: CountersignError | undefined
   let attempts = 0
@@ -399,7 +551,8 @@ export async function verifyWithPolicy(
         throw new SignatureError('signature_missing', `no complete signature labelled ${label}`)
       }
       checkPolicy(policy, member, now, body.length, digestValue !== null, hasType)
-      const key = await resolveKey(policy, member.params.keyid as string, member)
+      const pending = resolveKey(policy, member.params.keyid as string, member)
+      const key = pending instanceof Promise ? await pending : pending
       const base = createSignatureBase(message, member.components, member.innerList[1], {
         structuredFields: policy.structuredFields,
       })

@@ -13,6 +13,7 @@ export {
 } from './create-verifier.ts'
 export type {
   KeyResolver,
+  ReceivedRequest,
   VerifiedRequest,
   Verifier,
   VerifyCallOptions,
@@ -22,4 +23,5 @@ export type { ApiKeyRecord, VerifiedApiKey, VerifyApiKeyOptions } from './verify
 export { verifyApiKey } from './verify-api-key.ts'
 export type { VerifiedIcypeasRequest, VerifyIcypeasOptions } from './verify-icypeas.ts'
 export { ICYPEAS_TIMESTAMP, verifyIcypeas } from './verify-icypeas.ts'
+export { verifyMessage } from './verify-message.ts'
 export { verifyRequest } from './verify-request.ts'

@@ -34,7 +34,7 @@ export interface VerifyRequestOptions {
   requireNonce?: boolean
   /**
    * Where used nonces are remembered (for `maxAgeSeconds`). Default: a bounded in-memory store,
-   * one per {@link createVerifier} (one shared by one-shot {@link verifyRequest} calls), which
+   * one per `createVerifier` (one shared by one-shot `verifyRequest` calls), which
    * protects one process only; use a shared store (SQLite, Redis) behind a load balancer.
    */
   nonceStore?: ConsumeOnceStore
@@ -80,10 +80,48 @@ export interface VerifiedRequest {
   key: Key
 }
 
+/**
+ * A received request as plain parts, for {@link verifyMessage}: what a server adapter has before
+ * (or instead of) building a Fetch `Request`.
+ *
+ * @example
+ * ```ts
+ * const message: ReceivedRequest = {
+ *   method: req.method,
+ *   url: `https://api.example.com${req.url}`,
+ *   headers: fieldLinesFrom(req.rawHeaders), // [name, value] lines as received
+ *   body: bodyBytes,
+ * }
+ * ```
+ */
+export interface ReceivedRequest {
+  /** The method as received (case-sensitive). */
+  method: string
+  /** The absolute target URI, built from the server's own origin and the request target. */
+  url: string | URL
+  /**
+   * The fields: `[name, value]` lines as received (best: duplicates are detected exactly), a
+   * `Headers`, or a record of names to values (an array value is several lines).
+   */
+  headers: Headers | readonly FieldLine[] | Readonly<Record<string, string | readonly string[]>>
+  /** The exact body bytes received; omit or `null` for none. */
+  body?: Uint8Array | null
+  /**
+   * The request target as written on the request line, when it was not the origin form of
+   * `url` (an absolute-form request). Read by `@request-target`.
+   */
+  requestTarget?: string
+}
+
 /** A reusable verifier from {@link createVerifier}. */
 export interface Verifier {
   /** Verifies a request; see {@link verifyRequest}. */
   verifyRequest(request: Request, options?: VerifyCallOptions): Promise<VerifiedRequest>
+  /**
+   * Verifies a request given as plain parts (method, URL, field lines, body bytes); see
+   * {@link verifyMessage}. The fast path: no `Request` is needed.
+   */
+  verifyMessage(message: ReceivedRequest): Promise<VerifiedRequest>
   /** The `Accept-Signature` value for a 401 answer to `request`, matching this verifier's policy. */
-  acceptSignature(request?: Request): string
+  acceptSignature(request?: Request | ReceivedRequest): string
 }

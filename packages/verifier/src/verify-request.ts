@@ -37,6 +37,11 @@ export async function verifyRequest(
   request: Request,
   options: VerifyRequestOptions,
 ): Promise<VerifiedRequest> {
+  return verifierForOptions(options).verifyRequest(request)
+}
+
+/** The verifier compiled for a one-shot options object (compiled on first use). */
+export function verifierForOptions(options: VerifyRequestOptions): Verifier {
   let verifier = typeof options === 'object' && options !== null ? compiled.get(options) : undefined
   if (verifier === undefined) {
     verifier = verifierFor(
@@ -47,5 +52,5 @@ export async function verifyRequest(
     )
     compiled.set(options, verifier)
   }
-  return verifier.verifyRequest(request)
+  return verifier
 }

@@ -6,14 +6,9 @@
  * @module
  */
 import { RequestError } from '../errors.ts'
-import {
-  type BareItem,
-  type Item,
-  type Parameters,
-  parseItem,
-  serializeItem,
-} from '../structured-fields.ts'
+import { type BareItem, type Item, parseItem } from '../structured-fields.ts'
 import { isLowercaseFieldName, isPrintableAscii } from './internal.ts'
+import { serializeItemFast } from './serialize.ts'
 
 /** The derived components of RFC 9421 §2.2 that Countersign supports. */
 export const DERIVED_COMPONENTS: readonly string[] = [
@@ -99,8 +94,7 @@ export function createComponentIdentifier(
       throw new RequestError('malformed', `component parameter ${key} must be printable ASCII`)
     }
   }
-  const item: Item = [name, map as Parameters]
-  return Object.freeze({ name, params: map, id: serializeItem(item) })
+  return Object.freeze({ name, params: map, id: serializeItemFast(name, map) })
 }
 
 /**
@@ -111,10 +105,12 @@ export function createComponentIdentifier(
  */
 export function componentFromItem(item: Item): ComponentIdentifier {
   const [value, params] = item
-  if (typeof value !== 'string') {
-    throw new RequestError('malformed', 'a component identifier must be a string')
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new RequestError('malformed', 'a component identifier must be a non-empty string')
   }
-  return createComponentIdentifier(value, params as ReadonlyMap<string, BareItem>)
+  // A parsed sf-string and its parameters' strings are printable ASCII already, and the
+  // parameters are the parser's own Map: no copy or re-check needed.
+  return Object.freeze({ name: value, params, id: serializeItemFast(value, params) })
 }
 
 /** A key that is equal for identifiers naming the same component (parameter order ignored). */

@@ -8,16 +8,11 @@
  */
 import { digest as backendDigest } from '../crypto/api.ts'
 import type { DigestAlgorithm } from '../crypto/types.ts'
+import { toBase64 } from '../encoding.ts'
 import { RequestError, SignatureError } from '../errors.ts'
-import {
-  type BareItem,
-  ByteSequence,
-  type Dictionary,
-  type Item,
-  parseDictionary,
-  serializeDictionary,
-} from '../structured-fields.ts'
-import { byteSequenceValue, bytesEqual, dictionaryMemberKeys, hasDuplicate } from './internal.ts'
+import type { BareItem } from '../structured-fields.ts'
+import { byteSequenceValue, bytesEqual } from './internal.ts'
+import { parseFieldDictionary } from './parse.ts'
 
 /** The `Content-Digest` algorithms Countersign creates and verifies. */
 export type ContentDigestAlgorithm = 'sha-256' | 'sha-512'
@@ -78,13 +73,19 @@ export async function createContentDigest(
   if (!(body instanceof Uint8Array)) {
     throw new TypeError('expected body to be a Uint8Array')
   }
-  const algorithms = checkAlgorithms(algorithm, 'algorithm')
   const hash = options.backend?.digest.bind(options.backend) ?? backendDigest
-  const dictionary: Dictionary = new Map()
-  for (const name of algorithms) {
-    dictionary.set(name, [new ByteSequence(await hash(name, body)), new Map()] as Item)
+  if (algorithm === 'sha-256' || algorithm === 'sha-512') {
+    // One algorithm (the usual call): a Dictionary of one Byte Sequence, `sha-256=:<base64>:`.
+    return `${algorithm}=:${toBase64(await hash(algorithm, body))}:`
   }
-  return serializeDictionary(dictionary)
+  const algorithms = checkAlgorithms(algorithm, 'algorithm')
+  // A Dictionary of known keys to Byte Sequences, as the structured-fields serialiser writes it
+  // (base64 is always valid Byte Sequence content).
+  let out = ''
+  for (const name of new Set(algorithms)) {
+    out += `${out === '' ? '' : ', '}${name}=:${toBase64(await hash(name, body))}:`
+  }
+  return out
 }
 
 /**
@@ -103,8 +104,8 @@ export function parseContentDigest(value: string): Map<string, Uint8Array> {
   if (typeof value !== 'string') {
     throw new TypeError('expected the Content-Digest value to be a string')
   }
-  const dictionary = parseDictionary(value, { field: 'Content-Digest' })
-  if (hasDuplicate(dictionaryMemberKeys(value))) {
+  const { dictionary, duplicateKeys } = parseFieldDictionary(value, 'Content-Digest')
+  if (duplicateKeys) {
     throw new RequestError('duplicate_header', 'Content-Digest names the same algorithm twice')
   }
   const out = new Map<string, Uint8Array>()

@@ -7,8 +7,6 @@ import { RequestError } from '../errors.ts'
 import { type BareItem, ByteSequence } from '../structured-fields.ts'
 
 const encoder = new TextEncoder()
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
-const NON_ASCII = /[^\x00-\x7f]/
 const FORBIDDEN_IN_VALUE = /[\r\n\0]/
 const OBS_FOLD = /[ \t]*\r?\n[ \t]+/g
 const OWS_EDGES = /^[ \t]+|[ \t]+$/g
@@ -21,8 +19,9 @@ const OWS_EDGES = /^[ \t]+|[ \t]+$/g
  * @throws RequestError `malformed` when a character is above U+00FF (not a byte).
  */
 export function encodeByteString(text: string): Uint8Array {
-  if (!NON_ASCII.test(text)) {
-    return encoder.encode(text)
+  const utf8 = encoder.encode(text)
+  if (utf8.length === text.length) {
+    return utf8 // every character was below U+0080: UTF-8 and latin-1 agree
   }
   const out = new Uint8Array(text.length)
   for (let i = 0; i < text.length; i++) {
@@ -48,6 +47,15 @@ export function canonicalFieldValue(value: string): string {
   }
   if (FORBIDDEN_IN_VALUE.test(v)) {
     throw new RequestError('malformed', 'a field value holds CR, LF or NUL')
+  }
+  const n = v.length
+  if (n === 0) {
+    return v
+  }
+  const first = v.charCodeAt(0)
+  const last = v.charCodeAt(n - 1)
+  if (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09) {
+    return v // nothing to trim: the common case, without a regex pass
   }
   return v.replace(OWS_EDGES, '')
 }

@@ -57,7 +57,6 @@ export interface MessageView {
 
 /** The derived parts of a request's target URI. */
 export interface TargetParts {
-  readonly url: URL
   /** scheme://authority/path?query, without fragment or userinfo. */
   readonly targetUri: string
   readonly authority: string
@@ -75,45 +74,61 @@ export function toMessageView(message: HttpMessage): MessageView {
     throw new TypeError('expected an HTTP message object')
   }
   const { headers } = message
-  let field: (name: string) => readonly string[] | undefined
   if (typeof Headers !== 'undefined' && headers instanceof Headers) {
-    field = (name) => {
-      const value = headers.get(name)
+    return new View(message, headers, undefined)
+  }
+  if (Array.isArray(headers)) {
+    return new View(message, undefined, headers as readonly FieldLine[])
+  }
+  throw new TypeError(
+    'expected message.headers to be a Headers object or an array of [name, value] lines',
+  )
+}
+
+/** The view: one object per message, fields indexed and the target parsed on first use. */
+class View implements MessageView {
+  readonly isResponse: boolean
+  readonly method: string | undefined
+  readonly status: number | undefined
+  readonly #message: HttpMessage
+  readonly #headers: Headers | undefined
+  readonly #lines: readonly FieldLine[] | undefined
+  #index: Map<string, string[]> | undefined
+  #target: TargetParts | undefined
+  #request: MessageView | undefined
+
+  constructor(
+    message: HttpMessage,
+    headers: Headers | undefined,
+    lines: readonly FieldLine[] | undefined,
+  ) {
+    this.#message = message
+    this.#headers = headers
+    this.#lines = lines
+    this.isResponse = message.status !== undefined
+    this.method = message.method
+    this.status = message.status
+  }
+
+  field(name: string): readonly string[] | undefined {
+    if (this.#headers !== undefined) {
+      const value = this.#headers.get(name)
       return value === null ? undefined : [value]
     }
-  } else if (Array.isArray(headers)) {
-    let index: Map<string, string[]> | undefined
-    field = (name) => {
-      if (index === undefined) {
-        index = indexFieldLines(headers as readonly FieldLine[])
-      }
-      return index.get(name)
-    }
-  } else {
-    throw new TypeError(
-      'expected message.headers to be a Headers object or an array of [name, value] lines',
-    )
+    this.#index ??= indexFieldLines(this.#lines as readonly FieldLine[])
+    return this.#index.get(name)
   }
-  const isResponse = message.status !== undefined
-  let target: TargetParts | undefined
-  let request: MessageView | undefined
-  return {
-    isResponse,
-    method: message.method,
-    status: message.status,
-    field,
-    target() {
-      if (target === undefined) {
-        target = targetParts(message)
-      }
-      return target
-    },
-    get request() {
-      if (request === undefined && message.request !== undefined) {
-        request = toMessageView(message.request)
-      }
-      return request
-    },
+
+  target(): TargetParts {
+    this.#target ??= targetParts(this.#message)
+    return this.#target
+  }
+
+  get request(): MessageView | undefined {
+    if (this.#request === undefined && this.#message.request !== undefined) {
+      this.#request = toMessageView(this.#message.request)
+    }
+    return this.#request
   }
 }
 
@@ -135,15 +150,52 @@ export function indexFieldLines(lines: readonly FieldLine[]): Map<string, string
   return index
 }
 
+/** The parts of a URL that do not depend on the message (everything but `requestTarget`). */
+interface UrlParts {
+  readonly targetUri: string
+  readonly authority: string
+  readonly scheme: string
+  readonly originForm: string
+  readonly path: string
+  readonly query: string
+}
+
+/** Parsed URL strings, most recent last: a client or server sees the same URLs again and again. */
+const urlCache = new Map<string, UrlParts>()
+const URL_CACHE_SIZE = 256
+const URL_CACHE_MAX_LENGTH = 2048
+
 function targetParts(message: HttpMessage): TargetParts {
   if (message.url === undefined) {
     throw new RequestError('malformed', 'the message has no target URI')
   }
+  const parts = urlParts(message.url)
+  return {
+    targetUri: parts.targetUri,
+    authority: parts.authority,
+    scheme: parts.scheme,
+    requestTarget: message.requestTarget ?? parts.originForm,
+    path: parts.path,
+    query: parts.query,
+  }
+}
+
+function urlParts(input: string | URL): UrlParts {
+  const cacheable = typeof input === 'string' && input.length <= URL_CACHE_MAX_LENGTH
+  if (cacheable) {
+    const hit = urlCache.get(input)
+    if (hit !== undefined) {
+      return hit
+    }
+  }
   let url: URL
   try {
-    url = typeof message.url === 'string' ? new URL(message.url) : message.url
+    url = typeof input === 'string' ? new URL(input) : input
   } catch (cause) {
     throw new RequestError('malformed', 'the target URI is not a valid absolute URL', { cause })
+  }
+  if (!(url instanceof URL)) {
+    throw new TypeError('expected message.url to be a string or a URL')
   }
   let href = url.href
   const hash = href.indexOf('#')
@@ -164,13 +216,19 @@ function targetParts(message: HttpMessage): TargetParts {
   }
   const q = originForm.indexOf('?')
   const path = q < 0 ? originForm : originForm.slice(0, q)
-  return {
-    url,
+  const parts: UrlParts = {
     targetUri: href,
     authority,
     scheme: url.protocol.slice(0, -1),
-    requestTarget: message.requestTarget ?? originForm,
+    originForm,
     path: path === '' ? '/' : path,
     query: q < 0 ? '?' : originForm.slice(q),
   }
+  if (cacheable) {
+    if (urlCache.size >= URL_CACHE_SIZE) {
+      urlCache.delete(urlCache.keys().next().value as string)
+    }
+    urlCache.set(input, parts)
+  }
+  return parts
 }

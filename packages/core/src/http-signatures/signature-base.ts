@@ -21,6 +21,7 @@ import {
 import { type ComponentIdentifier, validateComponents } from './components.ts'
 import { canonicalFieldValue, encodeByteString, isPrintableAscii } from './internal.ts'
 import { type HttpMessage, type MessageView, toMessageView } from './message.ts'
+import { serializeInnerListFast, serializeParametersFast } from './serialize.ts'
 
 /** The value of one signature parameter. */
 export type SignatureParamValue = string | number | boolean
@@ -122,16 +123,84 @@ export function createSignatureBase(
   params: SignatureParams | ReadonlyMap<string, BareItem>,
   options: SignatureBaseOptions = {},
 ): SignatureBase {
-  validateComponents(components)
+  const compiled = compileComponents(components)
   const view = toMessageView(message)
-  const innerList = signatureParamsList(components, params)
-  const signatureParams = serializeList([innerList])
+  const map = params instanceof Map ? (params as Parameters) : paramsMap(params as SignatureParams)
+  const innerList: InnerList = [compiled.items.slice(), map]
+  const tail = serializeParametersFast(map)
+  const signatureParams =
+    tail === undefined ? serializeInnerListFast(innerList) : compiled.list + tail
   let text = ''
   for (const component of components) {
     text += `${component.id}: ${componentValue(view, component, options)}\n`
   }
   text += `"@signature-params": ${signatureParams}`
+  rememberSerialized(innerList, signatureParams)
   return { bytes: encodeByteString(text), text, signatureParams, innerList }
+}
+
+/**
+ * The `@signature-params` text of the last few inner lists built by {@link createSignatureBase},
+ * so that `serializeSignatures` writes the very text that was signed without serialising it
+ * again. A small ring rather than a `WeakMap`: cheaper, and a signer serialises right after it
+ * signs.
+ */
+const recentLists: (InnerList | undefined)[] = [undefined, undefined, undefined, undefined]
+const recentTexts: string[] = ['', '', '', '']
+let recentNext = 0
+
+function rememberSerialized(innerList: InnerList, text: string): void {
+  recentLists[recentNext] = innerList
+  recentTexts[recentNext] = text
+  recentNext = (recentNext + 1) % recentLists.length
+}
+
+/** The text {@link createSignatureBase} wrote for `innerList`, if it was one of the last few. */
+export function serializedText(innerList: InnerList): string | undefined {
+  for (let i = 0; i < recentLists.length; i++) {
+    if (recentLists[i] === innerList) {
+      return recentTexts[i]
+    }
+  }
+  return undefined
+}
+
+/** Validated components with their inner-list items and `(…)` text, reused for frozen arrays. */
+interface CompiledComponents {
+  readonly items: readonly Item[]
+  readonly list: string
+}
+
+const compiledComponents = new WeakMap<readonly ComponentIdentifier[], CompiledComponents>()
+
+/**
+ * Validates components and prepares their part of the `@signature-params` line. A frozen array
+ * (a signer's planned components) is compiled once; any other array (a verifier's, parsed from
+ * the message) is validated on every call.
+ */
+function compileComponents(components: readonly ComponentIdentifier[]): CompiledComponents {
+  const frozen = Object.isFrozen(components)
+  if (frozen) {
+    const hit = compiledComponents.get(components)
+    if (hit !== undefined) {
+      return hit
+    }
+  }
+  validateComponents(components)
+  const items: Item[] = components.map((c) => [c.name, c.params as Parameters])
+  // Each identifier's `id` is its serialised Item, so the list is the ids joined.
+  let list = '('
+  for (let i = 0; i < components.length; i++) {
+    list +=
+      i === 0
+        ? (components[i] as ComponentIdentifier).id
+        : ` ${(components[i] as ComponentIdentifier).id}`
+  }
+  const compiled = { items, list: `${list})` }
+  if (frozen) {
+    compiledComponents.set(components, compiled)
+  }
+  return compiled
 }
 
 /**
@@ -147,8 +216,14 @@ export function signatureParamsList(
   if (params instanceof Map) {
     return [items, params as Parameters]
   }
+  return [items, paramsMap(params as SignatureParams)]
+}
+
+/** The parameters of an object, checked, in its key order. */
+function paramsMap(params: SignatureParams): Parameters {
   const map: Parameters = new Map()
-  for (const [name, value] of Object.entries(params as SignatureParams)) {
+  for (const name of Object.keys(params)) {
+    const value = params[name]
     if (value === undefined) {
       continue
     }
@@ -167,7 +242,7 @@ export function signatureParamsList(
     }
     map.set(name, value)
   }
-  return [items, map]
+  return map
 }
 
 /**

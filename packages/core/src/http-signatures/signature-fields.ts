@@ -4,20 +4,21 @@
  *
  * @module
  */
+import { toBase64 } from '../encoding.ts'
 import { RequestError } from '../errors.ts'
 import {
   type BareItem,
-  ByteSequence,
   type Dictionary,
   type InnerList,
   type Item,
   type Parameters,
-  parseDictionary,
   serializeDictionary,
 } from '../structured-fields.ts'
 import { type ComponentIdentifier, componentFromItem } from './components.ts'
-import { byteSequenceValue, dictionaryMemberKeys, hasDuplicate, isSfKey } from './internal.ts'
-import { type SignatureParams, signatureParamsList } from './signature-base.ts'
+import { byteSequenceValue, isSfKey } from './internal.ts'
+import { parseFieldDictionary } from './parse.ts'
+import { serializeInnerListFast } from './serialize.ts'
+import { type SignatureParams, serializedText, signatureParamsList } from './signature-base.ts'
 
 /** One parsed `Signature-Input` member. */
 export interface SignatureInputMember {
@@ -126,24 +127,28 @@ export function serializeSignatures(entries: readonly SignatureEntry[]): {
   signatureInput: string
   signature: string
 } {
-  const input: Dictionary = new Map()
-  const signature: Dictionary = new Map()
+  const labels = new Set<string>()
+  let signatureInput = ''
+  let signature = ''
   for (const entry of entries) {
     if (!isSfKey(entry.label)) {
       throw new TypeError(
         `invalid signature label ${JSON.stringify(entry.label)}: use [a-z*][a-z0-9_.*-]*`,
       )
     }
-    if (input.has(entry.label)) {
+    if (labels.has(entry.label)) {
       throw new TypeError(`signature label ${entry.label} is used twice`)
     }
     if (!(entry.signature instanceof Uint8Array)) {
       throw new TypeError('expected signature to be a Uint8Array')
     }
-    input.set(entry.label, entry.innerList)
-    signature.set(entry.label, [new ByteSequence(entry.signature), new Map()] as Item)
+    labels.add(entry.label)
+    const separator = signatureInput === '' ? '' : ', '
+    const list = serializedText(entry.innerList) ?? serializeInnerListFast(entry.innerList)
+    signatureInput += `${separator}${entry.label}=${list}`
+    signature += `${separator}${entry.label}=:${toBase64(entry.signature)}:`
   }
-  return { signatureInput: serializeDictionary(input), signature: serializeDictionary(signature) }
+  return { signatureInput, signature }
 }
 
 /**
@@ -197,8 +202,8 @@ function parseUniqueDictionary(value: string, field: string): Dictionary {
   if (typeof value !== 'string') {
     throw new TypeError(`expected the ${field} value to be a string`)
   }
-  const dictionary = parseDictionary(value, { field })
-  if (hasDuplicate(dictionaryMemberKeys(value))) {
+  const { dictionary, duplicateKeys } = parseFieldDictionary(value, field)
+  if (duplicateKeys) {
     throw new RequestError('duplicate_header', `${field} names the same label twice`)
   }
   return dictionary

@@ -30,7 +30,8 @@ import type {
 /** One signature to make. */
 export interface SignaturePlan {
   readonly label: string | undefined
-  readonly key: (() => Promise<Key>) | undefined
+  /** Returns the key: synchronously once it is imported (the hot path), else a promise. */
+  readonly key: (() => Key | Promise<Key>) | undefined
   readonly keyring: KeyRing | undefined
   readonly components: readonly ComponentIdentifier[] | undefined
   readonly created: number | Date | false | undefined
@@ -47,6 +48,8 @@ export interface SignaturePlan {
 /** Everything needed to sign a message. */
 export interface Plan {
   readonly signatures: readonly SignaturePlan[]
+  /** Whether a signature covers the message's own `content-digest` (then one is always added). */
+  readonly coversDigest: boolean
   readonly digest: ContentDigestAlgorithm | false
   readonly structuredFields: Readonly<Record<string, 'item' | 'list' | 'dictionary'>> | undefined
 }
@@ -132,7 +135,7 @@ function checkString(value: unknown, name: string): string | undefined {
 }
 
 /** Parses and validates components given as text; a problem is a `TypeError`. */
-export function checkComponents(value: unknown, what: string): ComponentIdentifier[] {
+export function checkComponents(value: unknown, what: string): readonly ComponentIdentifier[] {
   if (!Array.isArray(value)) {
     throw new TypeError(`${what} must be an array of component names`)
   }
@@ -144,7 +147,8 @@ export function checkComponents(value: unknown, what: string): ComponentIdentifi
       return parseComponentIdentifier(c)
     })
     validateComponents(components)
-    return components
+    // Frozen: core compiles a frozen component list once and reuses it for every message.
+    return Object.freeze(components)
   })
 }
 
@@ -160,7 +164,7 @@ export function asTypeError<T>(fn: () => T): T {
   }
 }
 
-function keySource(value: unknown, what: string): (() => Promise<Key>) | undefined {
+function keySource(value: unknown, what: string): (() => Key | Promise<Key>) | undefined {
   if (value === undefined) {
     return undefined
   }
@@ -169,8 +173,7 @@ function keySource(value: unknown, what: string): (() => Promise<Key>) | undefin
     if (key.type === 'public') {
       throw new TypeError(`${what}: a public key cannot sign`)
     }
-    const resolved = Promise.resolve(key)
-    return () => resolved
+    return () => key
   }
   if (isKeyMaterial(value)) {
     const { material, algorithm, keyId } = value
@@ -178,7 +181,11 @@ function keySource(value: unknown, what: string): (() => Promise<Key>) | undefin
       throw new TypeError(`${what}: unsupported algorithm ${String(algorithm)}`)
     }
     let imported: Promise<Key> | undefined
+    let ready: Key | undefined
     return () => {
+      if (ready !== undefined) {
+        return ready
+      }
       if (imported === undefined) {
         imported = importKey(material, {
           ...(algorithm === undefined ? {} : { algorithm }),
@@ -187,6 +194,7 @@ function keySource(value: unknown, what: string): (() => Promise<Key>) | undefin
           if (key.type === 'public') {
             throw new TypeError(`${what}: a public key cannot sign`)
           }
+          ready = key
           return key
         })
         imported.catch(() => {
@@ -336,7 +344,13 @@ export function createPlan(options: unknown, kind: 'request' | 'response'): Plan
   if (new Set(labels).size !== labels.length) {
     throw new TypeError(`${what}: two signatures use the same label`)
   }
-  return { signatures: plans, digest, structuredFields }
+  return { signatures: plans, coversDigest: coversDigest(plans), digest, structuredFields }
+}
+
+function coversDigest(plans: readonly SignaturePlan[]): boolean {
+  return plans.some(
+    (s) => s.components?.some((c) => c.name === 'content-digest' && !c.params.has('req')) ?? false,
+  )
 }
 
 /** Applies per-call overrides to a plan (the slower path: only what changes is re-planned). */
@@ -373,10 +387,8 @@ export function withCallOptions(
       structuredFields: _f,
       ...base
     } = defaults
-    return {
-      ...plan,
-      signatures: acceptSignaturePlans(acceptSignature, { ...base, ...overrides }, 'signing'),
-    }
+    const signatures = acceptSignaturePlans(acceptSignature, { ...base, ...overrides }, 'signing')
+    return { ...plan, signatures, coversDigest: coversDigest(signatures) }
   }
   return { ...plan, signatures: plan.signatures.map((s) => ({ ...s, ...overridesFor(overrides) })) }
 }

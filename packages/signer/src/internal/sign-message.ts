@@ -1,6 +1,8 @@
 /**
- * Signs one message (request or response) by a plan: body read once, Content-Digest added,
- * every planned signature made over the same message, `Signature-Input` and `Signature` written.
+ * Signs one message (request or response) by a plan: Content-Digest added over the body bytes,
+ * every planned signature made over the same message, and the `Signature-Input` and `Signature`
+ * values returned. Works on plain message parts, so no `Request` or `Headers` is built unless the
+ * caller already has one.
  *
  * @module
  */
@@ -8,7 +10,7 @@ import {
   type ComponentIdentifier,
   createContentDigest,
   createSignatureBase,
-  generateNonce,
+  type FieldLine,
   type HttpMessage,
   type Key,
   parseComponentIdentifier,
@@ -18,22 +20,88 @@ import {
   serializeSignatures,
   verifyContentDigest,
 } from '@countersign/core'
+import type { SignedFields } from '../types.ts'
+import { nextNonce } from './nonce.ts'
 import { asTypeError, type Plan, type SignaturePlan } from './plan.ts'
 
-const REQUEST_BASE = ['@method', '@target-uri'].map(parseComponentIdentifier)
-const RESPONSE_BASE = ['@status'].map(parseComponentIdentifier)
 const CONTENT_DIGEST = parseComponentIdentifier('content-digest')
 const CONTENT_TYPE = parseComponentIdentifier('content-type')
+
+function defaults(base: readonly string[]): ComponentIdentifier[][] {
+  // Indexed by (hasDigest ? 1 : 0) + (hasType ? 2 : 0); frozen and reused for every message.
+  const head = base.map(parseComponentIdentifier)
+  return [
+    Object.freeze([...head]) as ComponentIdentifier[],
+    Object.freeze([...head, CONTENT_DIGEST]) as ComponentIdentifier[],
+    Object.freeze([...head, CONTENT_TYPE]) as ComponentIdentifier[],
+    Object.freeze([...head, CONTENT_DIGEST, CONTENT_TYPE]) as ComponentIdentifier[],
+  ]
+}
+
+const REQUEST_DEFAULTS = defaults(['@method', '@target-uri'])
+const RESPONSE_DEFAULTS = defaults(['@status'])
+
+/** The fields of a message: a Fetch `Headers` or the field lines in order. */
+export type FieldSource = Headers | readonly FieldLine[]
 
 /** The message parts the signer needs. */
 export interface MessageParts {
   readonly kind: 'request' | 'response'
+  readonly method?: string
+  readonly url?: string | URL
+  readonly status?: number
+  /** For a response: the request it answers (components with `;req`). */
+  readonly request?: HttpMessage
+  /** The fields as the message carries them; never modified. */
+  readonly headers: FieldSource
   /** The body bytes, or `undefined` when the message has no body. */
   readonly body: Uint8Array | undefined
-  /** A copy of the fields, to which the signature fields are added. */
-  readonly headers: Headers
-  /** Builds the RFC 9421 message view over `headers`. */
-  readonly view: (headers: Headers) => HttpMessage
+}
+
+/** The fields the signer reads itself, from one pass over the message's fields. */
+interface SignerFields {
+  digest: string | null
+  type: string | null
+  input: string | null
+  signature: string | null
+}
+
+function signerFields(headers: FieldSource): SignerFields {
+  if (headers instanceof Headers) {
+    return {
+      digest: headers.get('content-digest'),
+      type: headers.get('content-type'),
+      input: headers.get('signature-input'),
+      signature: headers.get('signature'),
+    }
+  }
+  const out: SignerFields = { digest: null, type: null, input: null, signature: null }
+  const join = (a: string | null, b: string): string => (a === null ? b : `${a}, ${b}`)
+  for (const [name, value] of headers) {
+    switch (name.length) {
+      case 9:
+        if (name.toLowerCase() === 'signature') {
+          out.signature = join(out.signature, value)
+        }
+        break
+      case 12:
+        if (name.toLowerCase() === 'content-type') {
+          out.type = join(out.type, value)
+        }
+        break
+      case 14:
+        if (name.toLowerCase() === 'content-digest') {
+          out.digest = join(out.digest, value)
+        }
+        break
+      case 15:
+        if (name.toLowerCase() === 'signature-input') {
+          out.input = join(out.input, value)
+        }
+        break
+    }
+  }
+  return out
 }
 
 /** Reads a Request or Response body once, leaving the caller's object unread and usable. */
@@ -51,7 +119,16 @@ function seconds(value: number | Date): number {
   return value instanceof Date ? Math.floor(value.getTime() / 1000) : value
 }
 
-async function resolveKey(plan: SignaturePlan): Promise<Key> {
+function resolveKey(plan: SignaturePlan): Key | Promise<Key> {
+  const requested = plan.requested
+  if (requested === undefined && plan.key !== undefined) {
+    const key = plan.key()
+    return key instanceof Promise ? key.then(checkKey) : checkKey(key)
+  }
+  return resolveRequestedKey(plan)
+}
+
+async function resolveRequestedKey(plan: SignaturePlan): Promise<Key> {
   const requested = plan.requested
   const wantedId = requested?.params.get('keyid')
   const wantedAlg = requested?.params.get('alg')
@@ -72,14 +149,7 @@ async function resolveKey(plan: SignaturePlan): Promise<Key> {
       )
     }
   }
-  if (key === undefined || key.type === 'public') {
-    throw new TypeError('no key that can sign')
-  }
-  if (key.algorithm === 'hmac-sha1') {
-    throw new TypeError(
-      'hmac-sha1 is not an RFC 9421 algorithm (it is kept for the Icypeas preset only)',
-    )
-  }
+  key = checkKey(key)
   if (typeof wantedId === 'string' && key.keyId !== wantedId && plan.keyid !== wantedId) {
     throw new TypeError(
       `Accept-Signature asks for key ${JSON.stringify(wantedId)}, not ${JSON.stringify(key.keyId)}`,
@@ -91,15 +161,16 @@ async function resolveKey(plan: SignaturePlan): Promise<Key> {
   return key
 }
 
-function defaultComponents(kind: 'request' | 'response', headers: Headers): ComponentIdentifier[] {
-  const components = [...(kind === 'request' ? REQUEST_BASE : RESPONSE_BASE)]
-  if (headers.has('content-digest')) {
-    components.push(CONTENT_DIGEST)
+function checkKey(key: Key | undefined): Key {
+  if (key === undefined || key.type === 'public') {
+    throw new TypeError('no key that can sign')
   }
-  if (headers.has('content-type')) {
-    components.push(CONTENT_TYPE)
+  if (key.algorithm === 'hmac-sha1') {
+    throw new TypeError(
+      'hmac-sha1 is not an RFC 9421 algorithm (it is kept for the Icypeas preset only)',
+    )
   }
-  return components
+  return key
 }
 
 function signatureParams(plan: SignaturePlan, key: Key, now: number): SignatureParams {
@@ -121,7 +192,7 @@ function signatureParams(plan: SignaturePlan, key: Key, now: number): SignatureP
   } else if (plan.expires === undefined && plan.expiresIn !== undefined) {
     params.expires = (params.created ?? now) + plan.expiresIn
   }
-  const nonce = plan.nonce === undefined ? generateNonce() : plan.nonce
+  const nonce = plan.nonce === undefined ? nextNonce() : plan.nonce
   if (nonce !== false) {
     params.nonce = nonce
   }
@@ -131,30 +202,39 @@ function signatureParams(plan: SignaturePlan, key: Key, now: number): SignatureP
   return params
 }
 
-function coversOwnDigest(plan: Plan): boolean {
-  return plan.signatures.some(
-    (s) => s.components?.some((c) => c.name === 'content-digest' && !c.params.has('req')) ?? false,
-  )
+function withField(headers: FieldSource, name: string, value: string): FieldSource {
+  if (headers instanceof Headers) {
+    const copy = new Headers(headers)
+    copy.set(name, value)
+    return copy
+  }
+  return [...headers, [name, value]]
 }
 
 /**
  * Adds `Content-Digest` when the message has a body (or a signature covers it), checks one that
- * is already there, and signs. Returns the headers to send.
+ * is already there, and signs. Returns the fields to set on the message: `Content-Digest` when
+ * it was added, and the whole `Signature-Input` and `Signature` values (signatures already on
+ * the message first).
  */
-export async function signParts(parts: MessageParts, plan: Plan): Promise<Headers> {
-  const { headers, body } = parts
-  const wantsDigest = (body !== undefined && plan.digest !== false) || coversOwnDigest(plan)
-  if (wantsDigest) {
+export async function signFields(parts: MessageParts, plan: Plan): Promise<SignedFields> {
+  const { body } = parts
+  let headers = parts.headers
+  const fields = signerFields(headers)
+  let addedDigest: string | undefined
+  let hasDigest = fields.digest !== null
+  if ((body !== undefined && plan.digest !== false) || plan.coversDigest) {
     const bytes = body ?? new Uint8Array(0)
-    const existing = headers.get('content-digest')
-    if (existing === null) {
-      headers.set(
-        'content-digest',
-        await createContentDigest(bytes, plan.digest === false ? 'sha-256' : plan.digest),
+    if (fields.digest === null) {
+      addedDigest = await createContentDigest(
+        bytes,
+        plan.digest === false ? 'sha-256' : plan.digest,
       )
+      headers = withField(headers, 'content-digest', addedDigest)
+      hasDigest = true
     } else {
       try {
-        await verifyContentDigest(existing, bytes)
+        await verifyContentDigest(fields.digest, bytes)
       } catch (cause) {
         throw new TypeError('the Content-Digest already on the message does not match its body', {
           cause,
@@ -162,58 +242,89 @@ export async function signParts(parts: MessageParts, plan: Plan): Promise<Header
       }
     }
   }
+  const hasType = fields.type !== null
 
-  const existingInput = headers.get('signature-input')
-  const existingSignature = headers.get('signature')
+  const existingInput = fields.input
+  const existingSignature = fields.signature
   if ((existingInput === null) !== (existingSignature === null)) {
     throw new TypeError('the message has one of Signature-Input and Signature without the other')
+  }
+  const labels = assignLabels(plan, existingInput)
+
+  const message: HttpMessage =
+    parts.kind === 'request'
+      ? { method: parts.method as string, url: parts.url as string | URL, headers }
+      : {
+          status: parts.status as number,
+          headers,
+          ...(parts.request === undefined ? {} : { request: parts.request }),
+        }
+  const now = Math.floor(Date.now() / 1000)
+  const entries: SignatureEntry[] = []
+  const defaults = (parts.kind === 'request' ? REQUEST_DEFAULTS : RESPONSE_DEFAULTS)[
+    (hasDigest ? 1 : 0) + (hasType ? 2 : 0)
+  ] as ComponentIdentifier[]
+  for (let i = 0; i < plan.signatures.length; i++) {
+    const s = plan.signatures[i] as SignaturePlan
+    const pending = resolveKey(s)
+    const key = pending instanceof Promise ? await pending : pending
+    const params = signatureParams(s, key, now)
+    const base = asTypeError(() =>
+      createSignatureBase(message, s.components ?? defaults, params, {
+        structuredFields: plan.structuredFields,
+      }),
+    )
+    const signature =
+      key.signSync === undefined ? await key.sign(base.bytes) : key.signSync(base.bytes)
+    entries.push({ label: labels[i] as string, innerList: base.innerList, signature })
+  }
+
+  const { signatureInput, signature } = serializeSignatures(entries)
+  const out: SignedFields = {
+    'signature-input':
+      existingInput === null ? signatureInput : `${existingInput}, ${signatureInput}`,
+    signature: existingSignature === null ? signature : `${existingSignature}, ${signature}`,
+  }
+  if (addedDigest !== undefined) {
+    out['content-digest'] = addedDigest
+  }
+  return out
+}
+
+/**
+ * The label of each planned signature: its own, or the next free `sigN` after those already on
+ * the message and those the plan names.
+ *
+ * @throws `TypeError` when a planned label is already on the message.
+ */
+function assignLabels(plan: Plan, existingInput: string | null): string[] {
+  const { signatures } = plan
+  if (existingInput === null && signatures.length === 1) {
+    return [signatures[0]?.label ?? 'sig1'] // the usual case
   }
   const taken = new Set(
     existingInput === null ? [] : asTypeError(() => [...parseSignatureInput(existingInput).keys()]),
   )
-  for (const s of plan.signatures) {
+  for (const s of signatures) {
     if (s.label !== undefined && taken.has(s.label)) {
       throw new TypeError(`the message already carries a signature labelled ${s.label}`)
     }
   }
-  for (const s of plan.signatures) {
+  for (const s of signatures) {
     if (s.label !== undefined) {
       taken.add(s.label)
     }
   }
-
-  const message = parts.view(headers)
-  const now = Math.floor(Date.now() / 1000)
-  const entries: SignatureEntry[] = []
   let next = 1
-  for (const s of plan.signatures) {
-    let label = s.label
-    if (label === undefined) {
-      while (taken.has(`sig${next}`)) {
-        next++
-      }
-      label = `sig${next}`
-      taken.add(label)
+  return signatures.map((s) => {
+    if (s.label !== undefined) {
+      return s.label
     }
-    const key = await resolveKey(s)
-    const components = s.components ?? defaultComponents(parts.kind, headers)
-    const params = signatureParams(s, key, now)
-    const base = asTypeError(() =>
-      createSignatureBase(message, components, params, { structuredFields: plan.structuredFields }),
-    )
-    const signature =
-      key.signSync === undefined ? await key.sign(base.bytes) : key.signSync(base.bytes)
-    entries.push({ label, innerList: base.innerList, signature })
-  }
-
-  const { signatureInput, signature } = serializeSignatures(entries)
-  headers.set(
-    'signature-input',
-    existingInput === null ? signatureInput : `${existingInput}, ${signatureInput}`,
-  )
-  headers.set(
-    'signature',
-    existingSignature === null ? signature : `${existingSignature}, ${signature}`,
-  )
-  return headers
+    while (taken.has(`sig${next}`)) {
+      next++
+    }
+    const label = `sig${next}`
+    taken.add(label)
+    return label
+  })
 }

@@ -36,7 +36,26 @@ export function fieldsOf(
   single: readonly string[] = SINGLE_FIELDS,
 ): Fields {
   if (fieldLines === undefined) {
-    const headers = request.headers
+    return fieldsFrom(request.headers, single)
+  }
+  if (!Array.isArray(fieldLines)) {
+    throw new TypeError('fieldLines must be an array of [name, value] pairs')
+  }
+  return fieldsFrom(fieldLines, single)
+}
+
+/**
+ * Fields from a `Headers` (duplicates detected from joined values) or from raw field lines
+ * (duplicates detected exactly).
+ *
+ * @throws as {@link fieldsOf}; `TypeError` when a line is not a `[name, value]` pair of strings.
+ */
+export function fieldsFrom(
+  source: Headers | readonly FieldLine[],
+  single: readonly string[] = SINGLE_FIELDS,
+): Fields {
+  if (source instanceof Headers) {
+    const headers = source
     const host = headers.get('host')
     if (host?.includes(',')) {
       throw new RequestError('duplicate_header', 'Host appears more than once')
@@ -55,11 +74,8 @@ export function fieldsOf(
     }
     return { get: (name) => headers.get(name), source: headers }
   }
-  if (!Array.isArray(fieldLines)) {
-    throw new TypeError('fieldLines must be an array of [name, value] pairs')
-  }
   const index = new Map<string, string[]>()
-  for (const line of fieldLines) {
+  for (const line of source) {
     if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
       throw new TypeError('fieldLines must be an array of [name, value] pairs')
     }
@@ -82,11 +98,21 @@ export function fieldsOf(
       }
       return values.length === 1 ? trim(values[0] as string) : values.map(trim).join(', ')
     },
-    source: fieldLines,
+    source,
   }
 }
 
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09
+}
+
 function trim(value: string): string {
+  if (
+    value.length === 0 ||
+    (!isOws(value.charCodeAt(0)) && !isOws(value.charCodeAt(value.length - 1)))
+  ) {
+    return value
+  }
   return value.replace(/^[ \t]+|[ \t]+$/g, '')
 }
 

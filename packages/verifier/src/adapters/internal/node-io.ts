@@ -1,0 +1,181 @@
+/**
+ * Node I/O shared by the `node:http`, Express and Fastify adapters: raw field lines, the capped
+ * body read, the `checkContinue` guard and answers on a raw `ServerResponse`. Never exported.
+ *
+ * @module
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { type FieldLine, RequestError } from '@countersign/core'
+import type { Target } from '../../create-verifier.ts'
+import { type AdapterCore, type Answer, INTERNAL_ANSWER } from '../../internal/adapter.ts'
+import { type Fields, fieldsFrom } from '../../internal/fields.ts'
+
+/** Options of the `checkContinue` guard. */
+export interface CheckContinueOptions {
+  /**
+   * Which requests this guard decides for; others get `100 Continue` as Node would send it.
+   * Default: every request.
+   */
+  match?: (req: IncomingMessage) => boolean
+}
+
+/** The field lines of `req`, in order, exactly as received. */
+export function fieldLinesOf(req: IncomingMessage): FieldLine[] {
+  const raw = req.rawHeaders
+  const lines: FieldLine[] = []
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    lines.push([raw[i] as string, raw[i + 1] as string])
+  }
+  return lines
+}
+
+/** Whether the request announces a body (before reading it). */
+export function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+/**
+ * Reads the whole body of `req`, refusing more than `maxBytes`.
+ *
+ * @throws RequestError `body_too_large` past the cap (a declared `Content-Length` over the cap is
+ *   refused before reading), `malformed` when the client aborts; `TypeError` when something
+ *   already read the stream.
+ */
+export function readIncomingBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  contentLength: string | null = null,
+): Promise<Uint8Array> {
+  if (req.readableDidRead || req.readableEnded) {
+    return Promise.reject(
+      new TypeError(
+        'the request body was already read (by a body parser?): mount countersign() before it',
+      ),
+    )
+  }
+  if (contentLength !== null) {
+    const declared = Number(contentLength)
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      return Promise.reject(
+        new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`),
+      )
+    }
+  }
+  return readStream(req, maxBytes)
+}
+
+/** Reads a byte stream to its end with a cap (shared with the Fastify adapter). */
+export function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = []
+    let total = 0
+    const cleanup = (): void => {
+      stream.removeListener('data', onData)
+      stream.removeListener('end', onEnd)
+      stream.removeListener('error', onError)
+      stream.removeListener('close', onClose)
+    }
+    const onData = (chunk: Uint8Array | string): void => {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+      total += bytes.byteLength
+      if (total > maxBytes) {
+        cleanup()
+        stream.pause()
+        reject(new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`))
+        return
+      }
+      chunks.push(bytes)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      if (chunks.length === 1) {
+        const only = chunks[0] as Uint8Array
+        resolve(new Uint8Array(only.buffer, only.byteOffset, only.byteLength))
+        return
+      }
+      const out = new Uint8Array(total)
+      let offset = 0
+      for (const chunk of chunks) {
+        out.set(chunk, offset)
+        offset += chunk.byteLength
+      }
+      resolve(out)
+    }
+    const onError = (): void => {
+      cleanup()
+      reject(new RequestError('malformed', 'the request body could not be read'))
+    }
+    const onClose = (): void => {
+      cleanup()
+      reject(new RequestError('malformed', 'the request body could not be read'))
+    }
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onError)
+    stream.on('close', onClose)
+    stream.resume()
+  })
+}
+
+/** Sends an answer on a raw `ServerResponse`; closes the connection when the body is unread. */
+export function sendAnswer(res: ServerResponse, answer: Answer, bodyUnread: boolean): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const headers: Record<string, string | number> = {
+    ...answer.headers,
+    'content-length': Buffer.byteLength(answer.body),
+  }
+  if (bodyUnread) {
+    headers.connection = 'close'
+  }
+  res.writeHead(answer.status, headers)
+  res.end(answer.body)
+}
+
+/** The request target and fields of `req`, checked (duplicates, target form, origin). */
+export function requestParts(
+  core: AdapterCore,
+  req: IncomingMessage,
+  rawTarget: string | undefined = req.url,
+): { fields: Fields; target: Target } {
+  const fields = fieldsFrom(fieldLinesOf(req))
+  const target = core.target(req.method ?? 'GET', rawTarget ?? '', fields.get('host'))
+  return { fields, target }
+}
+
+/** Registers the `checkContinue` listener of {@link NodeCountersign.checkContinue}. */
+export function guardContinue(
+  core: AdapterCore,
+  server: Server,
+  options: CheckContinueOptions = {},
+): void {
+  if (typeof server?.on !== 'function' || typeof server.emit !== 'function') {
+    throw new TypeError('checkContinue needs the node:http Server')
+  }
+  const { match } = options
+  if (match !== undefined && typeof match !== 'function') {
+    throw new TypeError('checkContinue: match must be a function')
+  }
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (match === undefined || match(req)) {
+      let hasType = false
+      try {
+        const { fields } = requestParts(core, req)
+        hasType = fields.get('content-type') !== null
+        core.prepare(fields)
+        const length = fields.get('content-length')
+        if (length !== null && Number(length) > core.maxBodyBytes) {
+          throw new RequestError('body_too_large', 'the body is too large')
+        }
+      } catch (error) {
+        sendAnswer(res, core.answer(error, true, hasType) ?? INTERNAL_ANSWER, true)
+        return
+      }
+    }
+    res.writeContinue()
+    server.emit('request', req, res)
+  })
+}
