@@ -5,9 +5,6 @@
  * signature verifies over the RFC's signature base.
  */
 import { fromBase64, importKey, parseSignature, utf8, webBackend } from '@countersign/core'
-import { describe, expect, it } from 'vitest'
-import { signRequest, signResponse } from '../src/index.ts'
-import type { SignRequestOptions } from '../src/types.ts'
 import {
   caseMessage,
   isResponse,
@@ -16,7 +13,10 @@ import {
   type SigningCase,
   toRequest,
   toResponse,
-} from './vectors.ts'
+} from '@countersign/testkit/rfc9421.ts'
+import { describe, expect, it } from 'vitest'
+import { signRequest, signResponse } from '../src/index.ts'
+import type { SignRequestOptions } from '../src/types.ts'
 
 const nodeBackend = { name: 'node', importKey }
 const backends = [{ name: 'web', importKey: webBackend.importKey }, nodeBackend]

@@ -5,9 +5,6 @@
  * signature verifies next to a client signature that no longer does.
  */
 import { createMemoryStore, importKey, webBackend } from '@countersign/core'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { verifyRequest } from '../src/index.ts'
-import type { VerifyRequestOptions } from '../src/types.ts'
 import {
   caseMessage,
   isResponse,
@@ -15,7 +12,10 @@ import {
   SIGNING_CASES,
   type SigningCase,
   toRequest,
-} from './vectors.ts'
+} from '@countersign/testkit/rfc9421.ts'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { verifyRequest } from '../src/index.ts'
+import type { VerifyRequestOptions } from '../src/types.ts'
 
 const backends = [
   { name: 'web', importKey: webBackend.importKey },

@@ -1,11 +1,9 @@
-/** Test helper: the RFC 9421 vectors of packages/testkit as Web Requests and Responses. */
+/** The RFC 9421 vectors of this package as Web Requests and Responses, for the signer and verifier tests. */
 import { readFileSync } from 'node:fs'
 import { type Algorithm, type CryptoBackend, fromBase64, type Key } from '@countersign/core'
 
 export function vectors<T>(name: string): T {
-  return JSON.parse(
-    readFileSync(new URL(`../../testkit/vectors/rfc/${name}`, import.meta.url), 'utf8'),
-  ) as T
+  return JSON.parse(readFileSync(new URL(`../vectors/rfc/${name}`, import.meta.url), 'utf8')) as T
 }
 
 export interface VectorMessage {
