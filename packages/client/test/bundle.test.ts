@@ -60,4 +60,14 @@ describe('bundle budget', () => {
     expect(inputs.some((path) => path.includes('structured-headers'))).toBe(false)
     expect(text).not.toMatch(/from\s*"node:/)
   })
+
+  it('the whole client, signing included, bundles for the browser with no Node built-in', async () => {
+    const { text, inputs } = await bundle(`
+      import * as client from './src/index.ts'
+      console.log(Object.keys(client))
+    `)
+    // Every export is kept (the namespace is used), so this covers all of the client's code.
+    expect(inputs.some((path) => path.includes('signer'))).toBe(true)
+    expect(text).not.toMatch(/from\s*"node:|require\("node:/)
+  })
 })
