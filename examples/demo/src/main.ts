@@ -12,12 +12,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair, isCountersignError, type Key, randomBytes } from '@countersign/core'
+import { detail, expect, finish, section, step } from '@countersign/example-kit/steps.ts'
 import { signIcypeas, signRequest } from '@countersign/signer'
 import { createSqliteStore } from '@countersign/store/sqlite'
 import { createApiKeys, createTokenService, verifyUserToken } from '@countersign/tokens'
 import { type RunningServer, serveTokenService as serveHandler } from '@countersign/tokens/node'
 import { createVerifier, verifyIcypeas } from '@countersign/verifier'
-import { detail, expect, finish, section, step } from './steps.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-demo-'))
 const servers: RunningServer[] = []
@@ -287,5 +287,5 @@ try {
 } finally {
   await Promise.all(servers.map((server) => server.close()))
   rmSync(dir, { recursive: true, force: true })
-  finish()
+  finish('demo')
 }

@@ -44,7 +44,7 @@ export function expect(condition: boolean, message: string): asserts condition {
 }
 
 /** Prints the closing count and sets the exit code. */
-export function finish(): void {
-  console.log(`\ndemo: ${passed} passed, ${failures} failed`)
+export function finish(label = 'example'): void {
+  console.log(`\n${label}: ${passed} passed, ${failures} failed`)
   process.exitCode = failures === 0 ? 0 : 1
 }
