@@ -5,9 +5,12 @@
  * 1. Signed requests (RFC 9421 + RFC 9530), and the legacy Icypeas scheme verified strictly.
  * 2. Parameter tokens (Kudo): keep back-end parameters out of URLs.
  * 3. User tokens (Kaizala): a 30-minute token the API validates locally or remotely.
+ * 4. secureRequest through the relay (skapi) to APIs in Node and Python: the
+ *    examples/secure-request walk-through, run as a child process.
  *
  * It exits non-zero if any step fails.
  */
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -280,10 +283,26 @@ async function tokenFlows(): Promise<void> {
   await store.close()
 }
 
+/** Flow 4 lives in examples/secure-request; run it and count it as one step per outcome. */
+async function relayFlow(): Promise<void> {
+  section(
+    '4. secureRequest through the relay (skapi): client -> relay -> your API in Node and Python',
+  )
+  await step('examples/secure-request ran to the end with every step passing', async () => {
+    const script = join(import.meta.dirname, '../../secure-request/src/main.ts')
+    const args = process.argv.includes('--quiet') ? [script, '--quiet'] : [script]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect(code === 0, `examples/secure-request exited with ${code}`)
+    return 'exit 0'
+  })
+}
+
 try {
   console.log('Countersign demo: real servers on 127.0.0.1, real SQLite, no mocks.')
   await signedRequests()
   await tokenFlows()
+  await relayFlow()
 } finally {
   await Promise.all(servers.map((server) => server.close()))
   rmSync(dir, { recursive: true, force: true })
