@@ -6,13 +6,16 @@
  * @module
  */
 
-// Crypto bound to this build's backend.
+// Crypto bound to this build's backend (including HKDF-SHA256 and AES-256-GCM).
 export {
+  aesGcmDecrypt,
+  aesGcmEncrypt,
   computeJwkThumbprint,
   cryptoBackendName,
   digest,
   generateKeyPair,
   hashSecret,
+  hkdfSha256,
   importKey,
 } from './crypto/api.ts'
 export { generateNonce, randomBytes } from './crypto/random.ts'
@@ -115,6 +118,9 @@ export {
   serializeAcceptSignature,
   serializeSignatures,
 } from './http-signatures/signature-fields.ts'
+// Strict JSON for untrusted input.
+export type { JsonObject, JsonValue, ParseJsonStrictOptions } from './json/parse-json-strict.ts'
+export { DEFAULT_JSON_MAX_DEPTH, isJsonObject, parseJsonStrict } from './json/parse-json-strict.ts'
 // Keys.
 export type { Jwks, KeyRing, KeyRingEntryOptions } from './keys/key-ring.ts'
 export { createKeyRing } from './keys/key-ring.ts'

@@ -9,12 +9,15 @@ import {
   createKeyRing,
   createMemoryStore,
   generateNonce,
+  isJsonObject,
   type KeyRing,
+  parseJsonStrict,
   RequestError,
   utf8,
   type WindowCounterStore,
 } from '@countersign/core'
 import { createSigner, type Signer } from '@countersign/signer'
+import { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from '@countersign/verifier'
 import type { Agent } from 'undici'
 import { emitAudit } from './audit.ts'
 import { type Authenticator, createAuthenticator } from './auth/create-authenticator.ts'
@@ -28,7 +31,6 @@ import {
   readCappedBody,
 } from './internal/http.ts'
 import { checkRateLimits } from './internal/rate-limit.ts'
-import { isJsonObject, parseStrictJson } from './internal/strict-json.ts'
 import { postUpstream } from './internal/upstream.ts'
 import { createGuardedAgent } from './ssrf/guarded-agent.ts'
 import { createTargetMatcher, type MatchableTarget } from './targets/match-target.ts'
@@ -40,16 +42,8 @@ import type {
   RelayUser,
 } from './types.ts'
 
-/** The `tag` parameter of every signature the relay makes. */
-export const RELAY_SIGNATURE_TAG = 'countersign-relay'
-
-/** The components every forwarded request's signature covers, in order. */
-export const RELAY_COMPONENTS: readonly string[] = [
-  '@method',
-  '@target-uri',
-  'content-digest',
-  'content-type',
-]
+/** The fields of a forwarded envelope before signing (the signature covers `content-type`). */
+const ENVELOPE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' }
 
 const DEFAULTS = {
   maxRequestBytes: 64 * 1024,
@@ -253,7 +247,7 @@ function compileTarget(
  * `content-digest` and `content-type` (with `created`, `expires`, `nonce`, `keyid`), and the
  * body `{ "user": { "user_id", …claims }, "data", "request": { "id", "time" } }` (plus
  * `api_key` for `skapiCompat` targets). None of the caller's headers are forwarded. Verify it
- * with `verifyRelayRequest` from `@countersign/relay/verify`.
+ * with `verifyRelayRequest` from `@countersign/verifier`.
  *
  * @example
  * ```ts
@@ -327,20 +321,24 @@ export function createRelay(options: RelayOptions): RelayHandler {
           `the request for target ${target.id} is larger than ${target.maxBodyBytes} bytes`,
         )
       }
-      const signed = await target.signer.signRequest(
-        new Request(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: body as Uint8Array<ArrayBuffer>,
-        }),
-      )
+      // Sign the exact envelope bytes with the target's compiled signer: no Request is built
+      // or cloned; the fields come back as strings and go straight to undici.
+      const signed = await target.signer.signMessage({
+        method: 'POST',
+        url,
+        headers: ENVELOPE_HEADERS,
+        body,
+      })
       const headers: Record<string, string> = {
         'user-agent': 'countersign-relay',
         'accept-encoding': 'identity',
+        'content-type': 'application/json',
+        'signature-input': signed['signature-input'],
+        signature: signed.signature,
       }
-      signed.headers.forEach((value, name) => {
-        headers[name] = value
-      })
+      if (signed['content-digest'] !== undefined) {
+        headers['content-digest'] = signed['content-digest']
+      }
       const answer = await postUpstream(target.agent, url, headers, body, {
         timeoutMs: target.timeoutMs,
         maxBodyBytes: target.maxBodyBytes,
@@ -416,7 +414,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
       } catch {
         throw new RequestError('invalid_json', 'the body is not valid UTF-8')
       }
-      parsed = parseStrictJson(text, maxJsonDepth)
+      parsed = parseJsonStrict(text, { maxDepth: maxJsonDepth })
     } catch (error) {
       return fail(error)
     }

@@ -11,13 +11,13 @@ import {
   randomBytes,
   toBase64Url,
 } from '@countersign/core'
+import { createRelayVerifier, verifyRelayRequest } from '@countersign/verifier'
 import { request as undiciRequest } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay } from './create-relay.ts'
 import { fieldLinesOf, serveRelay, toWebRequest } from './node/serve-relay.ts'
 import { relayKeys, type TestServer, testAuth } from './test-kit.ts'
 import type { RelayHandler } from './types.ts'
-import { createRelayVerifier, verifyRelayRequest } from './verify/verify-relay-request.ts'
 
 interface Captured {
   method: string

@@ -2,11 +2,13 @@
  * The Countersign relay: authenticates a logged-in user, checks the requested URL against
  * registered targets, and forwards `{ user, data }` signed with RFC 9421 over an SSRF-guarded
  * connection. A Web-standard handler for Node (it connects with undici); the `node:http`
- * server and CLI are at `@countersign/relay/node`, the API-side verifier at
- * `@countersign/relay/verify`.
+ * server and CLI are at `@countersign/relay/node`; the API-side verifier is
+ * `verifyRelayRequest` in `@countersign/verifier` (re-exported at `@countersign/relay/verify`).
  *
  * @module
  */
+
+export { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from '@countersign/verifier'
 export type { TextWritable } from './audit.ts'
 export { jsonLinesSink } from './audit.ts'
 export type { Authenticator } from './auth/create-authenticator.ts'
@@ -20,7 +22,7 @@ export type {
   SecretRef,
 } from './config/validate-relay-config.ts'
 export { RelayConfigError, validateRelayConfig } from './config/validate-relay-config.ts'
-export { createRelay, RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from './create-relay.ts'
+export { createRelay } from './create-relay.ts'
 export type {
   AddressClassification,
   AddressPolicy,

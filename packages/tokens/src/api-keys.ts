@@ -11,11 +11,13 @@ import {
   generateSecret,
   hashSecret,
   importKey,
+  isJsonObject,
+  type JsonObject,
   type Key,
   type KeyValueStore,
   type WindowCounterStore,
 } from '@countersign/core'
-import { isJsonObject, type JsonObject, toStrictJson } from './internal/json.ts'
+import { toStrictJson } from './internal/json.ts'
 import { randomId } from './internal/random.ts'
 import { importMasterKey, type MasterKeyInput, seal, unseal } from './internal/seal.ts'
 import { guard, parseRecord } from './internal/store-guard.ts'

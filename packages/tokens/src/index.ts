@@ -8,6 +8,8 @@
  *
  * @module
  */
+
+export type { JsonObject, JsonValue } from '@countersign/core'
 export type {
   ApiKeyCode,
   ApiKeyInfo,
@@ -25,7 +27,6 @@ export type {
 } from './api-keys.ts'
 export { API_KEY_PREFIX, API_KEY_SECRET_PREFIX, createApiKeys } from './api-keys.ts'
 export type { Duration } from './internal/duration.ts'
-export type { JsonObject, JsonValue } from './internal/json.ts'
 export type { JwsKeyResolver } from './internal/jws.ts'
 export type { MasterKeyInput } from './internal/seal.ts'
 export type { KeySource, TokenUser } from './internal/user-claims.ts'

@@ -6,9 +6,16 @@
  *
  * @module
  */
-import { type ConsumeOnceStore, type KeyValueStore, TokenError } from '@countersign/core'
+import {
+  type ConsumeOnceStore,
+  isJsonObject,
+  type JsonObject,
+  type KeyValueStore,
+  parseJsonStrict,
+  TokenError,
+} from '@countersign/core'
 import { type Duration, toMs } from './internal/duration.ts'
-import { isJsonObject, type JsonObject, parseJson, toStrictJson } from './internal/json.ts'
+import { toStrictJson } from './internal/json.ts'
 import { createReferenceTokens } from './internal/reference-tokens.ts'
 
 /** The secret prefix of parameter tokens. */
@@ -143,7 +150,7 @@ export function createParameterTokens(options: ParameterTokensOptions): Paramete
   })
 
   const decode = (payload: string): JsonObject => {
-    const value = parseJson(payload)
+    const value = parseJsonStrict(payload)
     if (!isJsonObject(value)) {
       throw new TokenError('token_invalid', 'token is not valid')
     }

@@ -8,6 +8,8 @@
  */
 import {
   type ConsumeOnceStore,
+  isJsonObject,
+  type JsonObject,
   type Jwks,
   type Key,
   type KeyRing,
@@ -20,7 +22,7 @@ import {
   toleranceToMs,
   toMs,
 } from './internal/duration.ts'
-import { isJsonObject, type JsonObject, toStrictJson } from './internal/json.ts'
+import { toStrictJson } from './internal/json.ts'
 import { jwsAlgOf, SUPPORTED_JWS_ALGS, signCompact } from './internal/jws.ts'
 import { randomId } from './internal/random.ts'
 import { createReferenceTokens } from './internal/reference-tokens.ts'

@@ -1,6 +1,7 @@
 /**
  * Verify signed HTTP requests: RFC 9421 signatures, RFC 9530 `Content-Digest`, the time window
- * and single-use nonces, plus the Icypeas and API-key compatibility presets. Web APIs only.
+ * and single-use nonces, plus the Icypeas and API-key compatibility presets, and requests
+ * forwarded by the Countersign relay (`verifyRelayRequest`). Web APIs only.
  *
  * @module
  */
@@ -11,6 +12,20 @@ export {
   DEFAULT_REQUIRED_COMPONENTS,
   MAX_SIGNATURE_FIELD_LENGTH,
 } from './create-verifier.ts'
+export type { RelayKeyResolver, RelayKeyResolverOptions } from './relay/remote-keys.ts'
+export { createRelayKeyResolver } from './relay/remote-keys.ts'
+export type {
+  RelayVerifier,
+  VerifiedRelayRequest,
+  VerifyRelayCallOptions,
+  VerifyRelayRequestOptions,
+} from './relay/verify-relay-request.ts'
+export {
+  createRelayVerifier,
+  RELAY_COMPONENTS,
+  RELAY_SIGNATURE_TAG,
+  verifyRelayRequest,
+} from './relay/verify-relay-request.ts'
 export type {
   KeyResolver,
   ReceivedRequest,

@@ -104,4 +104,44 @@ export interface CryptoBackend {
   importKey(input: KeyInput, options?: ImportKeyOptions): Promise<Key>
   /** Generates an asymmetric key pair, or for HMAC a 256-bit secret (returned as both halves). */
   generateKeyPair(algorithm: Algorithm, options?: GenerateKeyOptions): Promise<KeyPair>
+  /**
+   * HKDF-SHA256 (RFC 5869, extract then expand): `length` bytes of output keying material. An
+   * empty `salt` means the RFC's default (a block of zeros).
+   *
+   * @throws `TypeError` for non-`Uint8Array` inputs or a non-integer `length`; `RangeError` when
+   *   `length` is outside 1..8160 or `info` is longer than 1024 bytes.
+   */
+  hkdfSha256(
+    ikm: Uint8Array,
+    salt: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array>
+  /**
+   * AES-256-GCM encryption with a 96-bit IV and a 128-bit tag. Returns `ciphertext || tag`
+   * (`plaintext.length + 16` bytes). Never reuse an IV with the same key.
+   *
+   * @throws `TypeError` for non-`Uint8Array` inputs; `RangeError` when `key` is not 32 bytes or
+   *   `iv` not 12.
+   */
+  aesGcmEncrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad?: Uint8Array,
+  ): Promise<Uint8Array>
+  /**
+   * Opens `ciphertext || tag` made by {@link CryptoBackend.aesGcmEncrypt}. Resolves `undefined`
+   * (never rejects) when the data does not authenticate: wrong key, IV or `aad`, tampered or
+   * truncated data (shorter than the 16-byte tag). No unauthenticated plaintext is released.
+   *
+   * @throws `TypeError` for non-`Uint8Array` inputs; `RangeError` when `key` is not 32 bytes or
+   *   `iv` not 12 (caller bugs, not authentication failures).
+   */
+  aesGcmDecrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    sealed: Uint8Array,
+    aad?: Uint8Array,
+  ): Promise<Uint8Array | undefined>
 }

@@ -30,6 +30,7 @@ import {
   publicMembers,
   requireAlgorithm,
 } from './shared.ts'
+import { AES_GCM_TAG_BYTES, checkAesGcmArgs, checkHkdfArgs } from './symmetric.ts'
 import type {
   Algorithm,
   CryptoBackend,
@@ -302,6 +303,72 @@ async function webGenerateKeyPair(
   }
 }
 
+async function webHkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  checkHkdfArgs(ikm, salt, info, length)
+  const s = subtle()
+  const key = await s.importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits'])
+  const bits = await s.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: bufferSource(salt), info: bufferSource(info) },
+    key,
+    length * 8,
+  )
+  return new Uint8Array(bits)
+}
+
+function importAesKey(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+  return subtle().importKey('raw', bufferSource(key), { name: 'AES-GCM' }, false, [usage])
+}
+
+function gcmParams(iv: Uint8Array, aad: Uint8Array | undefined): AesGcmParams {
+  return aad === undefined
+    ? { name: 'AES-GCM', iv: bufferSource(iv), tagLength: AES_GCM_TAG_BYTES * 8 }
+    : {
+        name: 'AES-GCM',
+        iv: bufferSource(iv),
+        additionalData: bufferSource(aad),
+        tagLength: AES_GCM_TAG_BYTES * 8,
+      }
+}
+
+async function webAesGcmEncrypt(
+  key: Uint8Array,
+  iv: Uint8Array,
+  plaintext: Uint8Array,
+  aad?: Uint8Array,
+): Promise<Uint8Array> {
+  checkAesGcmArgs(key, iv, plaintext, aad, 'plaintext')
+  const cryptoKey = await importAesKey(key, 'encrypt')
+  return new Uint8Array(
+    await subtle().encrypt(gcmParams(iv, aad), cryptoKey, bufferSource(plaintext)),
+  )
+}
+
+async function webAesGcmDecrypt(
+  key: Uint8Array,
+  iv: Uint8Array,
+  sealed: Uint8Array,
+  aad?: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  checkAesGcmArgs(key, iv, sealed, aad, 'sealed')
+  if (sealed.byteLength < AES_GCM_TAG_BYTES) {
+    return undefined
+  }
+  const cryptoKey = await importAesKey(key, 'decrypt')
+  try {
+    return new Uint8Array(
+      await subtle().decrypt(gcmParams(iv, aad), cryptoKey, bufferSource(sealed)),
+    )
+  } catch {
+    // OperationError: the tag does not verify. Web Crypto releases no plaintext.
+    return undefined
+  }
+}
+
 /** The Web Crypto backend (`crypto.subtle`), used by the default (non-Node) build. */
 export const webBackend: CryptoBackend = Object.freeze({
   name: 'web' as const,
@@ -312,4 +379,7 @@ export const webBackend: CryptoBackend = Object.freeze({
   },
   importKey: webImportKey,
   generateKeyPair: webGenerateKeyPair,
+  hkdfSha256: webHkdfSha256,
+  aesGcmEncrypt: webAesGcmEncrypt,
+  aesGcmDecrypt: webAesGcmDecrypt,
 })

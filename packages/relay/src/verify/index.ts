@@ -1,15 +1,24 @@
 /**
- * Verify requests forwarded by the Countersign relay, on the API that receives them. Web APIs
- * only (Node, Deno, Bun, Workers).
+ * Verify requests forwarded by the Countersign relay, on the API that receives them.
  *
+ * This entry point only re-exports `@countersign/verifier`, where relay verification now lives:
+ * an API that only verifies should depend on `@countersign/verifier` and not on the relay.
+ *
+ * @deprecated Import these from `@countersign/verifier` instead.
  * @module
  */
-export type { RelayKeyResolver, RelayKeyResolverOptions } from './remote-keys.ts'
-export { createRelayKeyResolver } from './remote-keys.ts'
 export type {
+  RelayKeyResolver,
+  RelayKeyResolverOptions,
   RelayVerifier,
   VerifiedRelayRequest,
   VerifyRelayCallOptions,
   VerifyRelayRequestOptions,
-} from './verify-relay-request.ts'
-export { createRelayVerifier, verifyRelayRequest } from './verify-relay-request.ts'
+} from '@countersign/verifier'
+export {
+  createRelayKeyResolver,
+  createRelayVerifier,
+  RELAY_COMPONENTS,
+  RELAY_SIGNATURE_TAG,
+  verifyRelayRequest,
+} from '@countersign/verifier'

@@ -7,8 +7,16 @@
  *
  * @module
  */
-import { type Algorithm, fromBase64Url, type Key, TokenError, toBase64Url } from '@countersign/core'
-import { isJsonObject, type JsonObject, parseJson } from './json.ts'
+import {
+  type Algorithm,
+  fromBase64Url,
+  isJsonObject,
+  type JsonObject,
+  type Key,
+  parseJsonStrict,
+  TokenError,
+  toBase64Url,
+} from '@countersign/core'
 
 /** JWS `alg` values accepted for each key algorithm (RFC 9864's `Ed25519` and the older `EdDSA`). */
 const ACCEPTED_ALGS: Partial<Record<Algorithm, readonly string[]>> = {
@@ -93,7 +101,7 @@ function decodeSegment(segment: string, what: string): JsonObject {
   }
   let value: unknown
   try {
-    value = parseJson(text, { maxDepth: 16 })
+    value = parseJsonStrict(text, { maxDepth: 16 })
   } catch {
     throw invalid(`malformed JWT ${what}`)
   }

@@ -1,32 +1,49 @@
 /**
- * AES-256-GCM sealing with Web Crypto: values at rest are encrypted under a master key (API key
- * secrets, signing keys) or under a key derived from the token itself (parameter token and
+ * AES-256-GCM sealing through core's `aesGcmEncrypt` / `aesGcmDecrypt` / `hkdfSha256` (node:crypto
+ * in the `node` build, Web Crypto elsewhere): values at rest are encrypted under a master key (API
+ * key secrets, signing keys) or under a key derived from the token itself (parameter token and
  * opaque user token payloads), always with associated data binding them to their record.
  *
- * Sealed format: `v1.<base64url 12-byte IV>.<base64url ciphertext+tag>`.
+ * Sealed format (unchanged since the Web Crypto-only version, so older records still open):
+ * `v1.<base64url 12-byte IV>.<base64url ciphertext+tag>`, with the UTF-8 `aad` as GCM additional
+ * data and, for token keys, HKDF-SHA256(ikm = UTF-8 token, salt = empty, info = UTF-8 info) → 32
+ * bytes.
  *
  * @module
  */
-import { fromBase64Url, toBase64Url } from '@countersign/core'
+import {
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  fromBase64Url,
+  hkdfSha256,
+  toBase64Url,
+} from '@countersign/core'
 import { randomBytes } from './random.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
+const EMPTY = new Uint8Array(0)
 
 /** Input accepted for a master key: 32 raw bytes, or their base64url (or base64) encoding. */
 export type MasterKeyInput = Uint8Array | string
 
+/** A 256-bit AES-GCM key for {@link seal} / {@link unseal}. Opaque outside this module. */
+export interface SealKey {
+  /** @internal The 32 raw key bytes, owned by this object. */
+  readonly bytes: Uint8Array
+}
+
+function sealKey(bytes: Uint8Array): SealKey {
+  return Object.freeze({ bytes })
+}
+
 /**
- * Imports a 256-bit master key for AES-GCM.
+ * Imports a 256-bit master key for AES-GCM (a private copy of the bytes).
  *
- * @throws `TypeError` when the key is not exactly 32 bytes.
+ * @throws `TypeError` (synchronously, as before) when the key is not exactly 32 bytes.
  */
-export function importMasterKey(input: MasterKeyInput): Promise<CryptoKey> {
-  const bytes = masterKeyBytes(input)
-  return crypto.subtle.importKey('raw', copy(bytes), { name: 'AES-GCM' }, false, [
-    'encrypt',
-    'decrypt',
-  ])
+export function importMasterKey(input: MasterKeyInput): Promise<SealKey> {
+  return Promise.resolve(sealKey(masterKeyBytes(input).slice()))
 }
 
 /**
@@ -56,33 +73,20 @@ export function masterKeyBytes(input: MasterKeyInput): Uint8Array {
 }
 
 /** Derives a one-record AES-256-GCM key from a high-entropy token with HKDF-SHA256. */
-export async function deriveTokenKey(token: string, info: string): Promise<CryptoKey> {
-  const ikm = await crypto.subtle.importKey('raw', encoder.encode(token), 'HKDF', false, [
-    'deriveKey',
-  ])
-  return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(info) },
-    ikm,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    ['encrypt', 'decrypt'],
-  )
+export async function deriveTokenKey(token: string, info: string): Promise<SealKey> {
+  return sealKey(await hkdfSha256(encoder.encode(token), EMPTY, encoder.encode(info), 32))
 }
 
 /** Encrypts `plaintext` with `key`, binding `aad`. */
-export async function seal(key: CryptoKey, plaintext: string, aad: string): Promise<string> {
+export async function seal(key: SealKey, plaintext: string, aad: string): Promise<string> {
   const iv = randomBytes(12)
-  const ct = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: copy(iv), additionalData: encoder.encode(aad) },
-    key,
-    encoder.encode(plaintext),
-  )
-  return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(ct))}`
+  const ct = await aesGcmEncrypt(key.bytes, iv, encoder.encode(plaintext), encoder.encode(aad))
+  return `v1.${toBase64Url(iv)}.${toBase64Url(ct)}`
 }
 
 /** Decrypts a value made by {@link seal}; `undefined` when it is malformed or does not authenticate. */
 export async function unseal(
-  key: CryptoKey,
+  key: SealKey,
   sealed: string,
   aad: string,
 ): Promise<string | undefined> {
@@ -99,20 +103,9 @@ export async function unseal(
     if (iv.byteLength !== 12 || ct.byteLength < 16) {
       return undefined
     }
-    const pt = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: copy(iv), additionalData: encoder.encode(aad) },
-      key,
-      copy(ct),
-    )
-    return decoder.decode(pt)
+    const pt = await aesGcmDecrypt(key.bytes, iv, ct, encoder.encode(aad))
+    return pt === undefined ? undefined : decoder.decode(pt)
   } catch {
     return undefined
   }
-}
-
-/** A copy backed by a plain `ArrayBuffer` (what Web Crypto's types want). */
-function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes.byteLength)
-  out.set(bytes)
-  return out
 }

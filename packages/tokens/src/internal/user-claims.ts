@@ -4,8 +4,9 @@
  *
  * @module
  */
+
+import type { JsonObject, JsonValue } from '@countersign/core'
 import { importKey, type Jwks, type Key, type KeyValueStore, TokenError } from '@countersign/core'
-import type { JsonObject, JsonValue } from './json.ts'
 import type { JwsKeyResolver } from './jws.ts'
 import { guard } from './store-guard.ts'
 

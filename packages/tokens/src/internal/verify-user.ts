@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { type KeyValueStore, TokenError } from '@countersign/core'
-import { isJsonObject, parseJson } from './json.ts'
+import { isJsonObject, type KeyValueStore, parseJsonStrict, TokenError } from '@countersign/core'
 import { type JwsKeyResolver, verifyCompact } from './jws.ts'
 import type { ReferenceTokens } from './reference-tokens.ts'
 import { checkClaims, checkDenylist, type VerifiedClaims } from './user-claims.ts'
@@ -52,7 +51,7 @@ export async function verifyUser(
     const resolved = await ctx.opaque.resolve(token)
     let claims: unknown
     try {
-      claims = parseJson(resolved.payload)
+      claims = parseJsonStrict(resolved.payload)
     } catch {
       throw new TokenError('token_invalid', 'token is not valid')
     }

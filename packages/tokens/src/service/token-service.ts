@@ -20,6 +20,10 @@
 import {
   AuthError,
   type ErrorCode,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  parseJsonStrict,
   RateLimitError,
   RequestError,
   type Store,
@@ -33,7 +37,6 @@ import {
 } from '../api-keys.ts'
 import { readBodyText, requireMediaType } from '../internal/body.ts'
 import { type Duration, toMs } from '../internal/duration.ts'
-import { isJsonObject, type JsonObject, type JsonValue, parseJson } from '../internal/json.ts'
 import type { MasterKeyInput } from '../internal/seal.ts'
 import { createParameterTokens, type ParameterTokens } from '../parameter-tokens.ts'
 import { createSigningKeys, type SigningKeys } from '../signing-keys.ts'
@@ -276,7 +279,7 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
   const readJsonBody = async (request: Request): Promise<JsonValue> => {
     requireMediaType(request, 'application/json')
     const text = await readBodyText(request, maxBodyBytes, true)
-    return parseJson(text)
+    return parseJsonStrict(text)
   }
 
   const readJsonObject = async (request: Request): Promise<JsonObject> => {
@@ -305,7 +308,7 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
     if (text.length === 0) {
       return {}
     }
-    const value = parseJson(text)
+    const value = parseJsonStrict(text)
     if (!isJsonObject(value)) {
       throw new RequestError('invalid_json', 'expected a JSON object')
     }

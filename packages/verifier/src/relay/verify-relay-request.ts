@@ -9,19 +9,27 @@ import {
   type ConsumeOnceStore,
   createMemoryStore,
   type FieldLine,
+  isJsonObject,
   type Key,
   type KeyRing,
+  parseJsonStrict,
   RequestError,
   SignatureError,
 } from '@countersign/core'
-import { createVerifier, type KeyResolver, type Verifier } from '@countersign/verifier'
-import { isJsonObject, parseStrictJson } from '../internal/strict-json.ts'
+import { createVerifier } from '../create-verifier.ts'
+import type { KeyResolver, Verifier } from '../types.ts'
 import { createRelayKeyResolver } from './remote-keys.ts'
 
-/** The tag of relay signatures. */
-const RELAY_TAG = 'countersign-relay'
-/** The components a relay signature must cover. */
-const REQUIRED_COMPONENTS = ['@method', '@target-uri', 'content-digest', 'content-type']
+/** The `tag` parameter of every signature the Countersign relay makes. */
+export const RELAY_SIGNATURE_TAG = 'countersign-relay'
+
+/** The components every relay signature covers, in order (all are required when verifying). */
+export const RELAY_COMPONENTS: readonly string[] = [
+  '@method',
+  '@target-uri',
+  'content-digest',
+  'content-type',
+]
 const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['user', 'data', 'request', 'api_key'])
 const DECODER = new TextDecoder('utf-8', { fatal: true })
 
@@ -129,7 +137,7 @@ function parseEnvelope(
   } catch {
     throw new RequestError('invalid_json', 'the relay envelope is not UTF-8')
   }
-  const value = parseStrictJson(text, maxDepth)
+  const value = parseJsonStrict(text, { maxDepth })
   if (!isJsonObject(value)) {
     throw malformed('the relay envelope must be a JSON object')
   }
@@ -182,7 +190,7 @@ export function createRelayVerifier(options: VerifyRelayRequestOptions): RelayVe
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('verifyRelayRequest: options must be an object')
   }
-  const tag = options.relayTag ?? RELAY_TAG
+  const tag = options.relayTag ?? RELAY_SIGNATURE_TAG
   const maxJsonDepth = options.maxJsonDepth ?? 64
   if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 2) {
     throw new TypeError('verifyRelayRequest: maxJsonDepth must be an integer of at least 2')
@@ -190,7 +198,7 @@ export function createRelayVerifier(options: VerifyRelayRequestOptions): RelayVe
   sharedNonceStore ??= createMemoryStore()
   const verifier: Verifier = createVerifier({
     keys: resolverFor(options),
-    requiredComponents: REQUIRED_COMPONENTS,
+    requiredComponents: RELAY_COMPONENTS,
     requireNonce: true,
     tag,
     nonceStore: options.nonceStore ?? sharedNonceStore,
@@ -226,7 +234,7 @@ export function createRelayVerifier(options: VerifyRelayRequestOptions): RelayVe
           'the relay signature has no expires parameter',
         )
       }
-      for (const component of REQUIRED_COMPONENTS) {
+      for (const component of RELAY_COMPONENTS) {
         if (!verified.components.includes(`"${component}"`)) {
           throw new SignatureError(
             'component_missing',
