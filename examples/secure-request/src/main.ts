@@ -20,10 +20,10 @@ import { generateKeyPair, randomBytes } from '@countersign/core'
 import { detail, expect, finish, section, step } from '@countersign/example-kit/steps.ts'
 import { createRelay } from '@countersign/relay'
 import { fieldLinesOf, serveRelay, toWebRequest } from '@countersign/relay/node'
-import { createRelayVerifier, type RelayVerifier } from '@countersign/relay/verify'
 import { createSqliteStore } from '@countersign/store/sqlite'
 import { createApiKeys, createTokenService } from '@countersign/tokens'
 import { serveTokenService } from '@countersign/tokens/node'
+import { createRelayVerifier, type RelayVerifier } from '@countersign/verifier'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '../../..')

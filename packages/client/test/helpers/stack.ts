@@ -28,10 +28,14 @@ import {
 } from '@countersign/core'
 import { createRelay } from '@countersign/relay'
 import { serveRelay } from '@countersign/relay/node'
-import { verifyRelayRequest } from '@countersign/relay/verify'
 import { createApiKeys, createTokenService } from '@countersign/tokens'
 import { serveTokenService } from '@countersign/tokens/node'
-import { createVerifier, verifyApiKey, verifyIcypeas } from '@countersign/verifier'
+import {
+  createVerifier,
+  verifyApiKey,
+  verifyIcypeas,
+  verifyRelayRequest,
+} from '@countersign/verifier'
 
 /** The audience of user tokens the relay accepts. */
 export const AUDIENCE = 'client-tests'
