@@ -7,64 +7,20 @@
  * (b) A browser bundle of `src/index.ts` and of `src/adapters/hono.ts` has no `node:` import.
  * (c) The package's `exports` and the tsup entries match one for one.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  isTestFile,
+  scanNodeDependencies as scan,
+  sourceFiles,
+} from '@countersign/testkit/web-only.ts'
 import { build } from 'esbuild'
-import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SRC = join(ROOT, 'src')
 const NODE_ADAPTERS = /^adapters\/(?:node|express|fastify)\.ts$|^adapters\/internal\//
-
-function isTestFile(path: string): boolean {
-  return /\.test\.ts$/.test(path) || /(^|\/)test-[^/]*\.ts$/.test(path)
-}
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) {
-      out.push(...sourceFiles(path))
-    } else if (entry.name.endsWith('.ts')) {
-      out.push(path)
-    }
-  }
-  return out
-}
-
-/** Node dependencies in a file's syntax tree (comments and prose do not count). */
-export function scan(path: string): string[] {
-  const text = readFileSync(path, 'utf8')
-  const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
-  const found: string[] = []
-  const line = (node: ts.Node) => file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1
-  for (const ref of file.typeReferenceDirectives) {
-    if (ref.fileName === 'node') {
-      found.push('node-types')
-    }
-  }
-  const visit = (node: ts.Node): void => {
-    if (ts.isStringLiteralLike(node) && /^node:/.test(node.text)) {
-      found.push(`node-import:${line(node)}`)
-    }
-    if (
-      ts.isCallExpression(node) &&
-      ts.isIdentifier(node.expression) &&
-      node.expression.text === 'require'
-    ) {
-      found.push(`require:${line(node)}`)
-    }
-    if (ts.isIdentifier(node) && (node.text === 'Buffer' || node.text === 'NodeJS')) {
-      found.push(`${node.text}:${line(node)}`)
-    }
-    ts.forEachChild(node, visit)
-  }
-  visit(file)
-  return found
-}
 
 const files = sourceFiles(SRC).map((p) => relative(SRC, p).split('\\').join('/'))
 
