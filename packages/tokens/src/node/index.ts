@@ -7,4 +7,4 @@
  */
 export { runTokensCli } from './cli-main.ts'
 export type { NodeListener, NodeListenerOptions, RunningServer, ServeOptions } from './serve.ts'
-export { createNodeListener, serveTokenService, toWebRequest } from './serve.ts'
+export { createNodeListener, serveHandler, serveTokenService, toWebRequest } from './serve.ts'

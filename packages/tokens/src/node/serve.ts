@@ -36,6 +36,7 @@ const SINGLE_HEADERS: ReadonlySet<string> = new Set([
   'x-api-key',
   'x-api-token',
   'accesstoken',
+  'origin',
 ])
 
 const HOST_PATTERN = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
@@ -124,8 +125,11 @@ export async function toWebRequest(
     }
   }
   const target = req.url ?? ''
-  if (!target.startsWith('/')) {
-    return new RequestError('malformed', 'the request target must be a path')
+  if (!target.startsWith('/') || target.startsWith('//')) {
+    return new RequestError(
+      'malformed',
+      'the request target must be a path (absolute-form and asterisk-form are not accepted)',
+    )
   }
   let origin = options.origin
   if (origin === undefined) {
@@ -153,11 +157,13 @@ export async function toWebRequest(
   let body: Uint8Array | undefined
   if (method !== 'GET' && method !== 'HEAD') {
     const length = req.headers['content-length']
-    if (length !== undefined && (!/^\d{1,15}$/.test(length) || Number(length) > maxBodyBytes)) {
-      return new RequestError(
-        /^\d+$/.test(length) ? 'body_too_large' : 'malformed',
-        'body too large or bad Content-Length',
-      )
+    if (length !== undefined) {
+      if (!/^\d{1,15}$/.test(length)) {
+        return new RequestError('malformed', 'invalid Content-Length')
+      }
+      if (Number(length) > maxBodyBytes) {
+        return new RequestError('body_too_large', `the body is larger than ${maxBodyBytes} bytes`)
+      }
     }
     const read = await readBody(req, maxBodyBytes)
     if (read instanceof RequestError) {
@@ -206,12 +212,16 @@ export function createNodeListener(
         return
       }
       const body =
-        request.method === 'HEAD' ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer())
+        request.method === 'HEAD' || response.body === null
+          ? new Uint8Array(0)
+          : new Uint8Array(await response.arrayBuffer())
       const headers: Record<string, string> = {}
       response.headers.forEach((value, name) => {
         headers[name] = value
       })
-      headers['content-length'] = String(body.byteLength)
+      if (response.status !== 204 && response.status !== 304) {
+        headers['content-length'] = String(body.byteLength)
+      }
       res.writeHead(response.status, headers)
       res.end(body)
     })().catch(() => {
@@ -242,7 +252,8 @@ export interface RunningServer {
 }
 
 /**
- * Serves a Web handler on `node:http` with conservative timeouts.
+ * Serves the token service (or any Web handler) on `node:http`; the same as
+ * {@link serveHandler}.
  *
  * @example
  * ```ts
@@ -250,6 +261,24 @@ export interface RunningServer {
  * ```
  */
 export function serveTokenService(
+  handler: (request: Request) => Promise<Response>,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  return serveHandler(handler, options)
+}
+
+/**
+ * Serves a Web handler `(request: Request) => Promise<Response>` on `node:http` with
+ * conservative timeouts (30 s per request, 10 s for headers, 5 s keep-alive), converting each
+ * request with {@link toWebRequest} (duplicate single-valued headers, absolute-form targets and
+ * oversized bodies are refused with a problem+json 4xx).
+ *
+ * @example
+ * ```ts
+ * const { url, close } = await serveHandler(async () => new Response('ok'), { port: 0 })
+ * ```
+ */
+export function serveHandler(
   handler: (request: Request) => Promise<Response>,
   options: ServeOptions = {},
 ): Promise<RunningServer> {
