@@ -124,6 +124,8 @@ export { DEFAULT_JSON_MAX_DEPTH, isJsonObject, parseJsonStrict } from './json/pa
 // Keys.
 export type { Jwks, KeyRing, KeyRingEntryOptions } from './keys/key-ring.ts'
 export { createKeyRing } from './keys/key-ring.ts'
+export type { RemoteJwks, RemoteJwksOptions } from './keys/remote-jwks.ts'
+export { createRemoteJwks } from './keys/remote-jwks.ts'
 // Secrets.
 export type { ParsedSecret } from './secrets.ts'
 export { checkSecret, generateSecret, parseSecret } from './secrets.ts'

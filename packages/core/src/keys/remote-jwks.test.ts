@@ -1,0 +1,163 @@
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { generateKeyPair } from '../crypto/api.ts'
+import type { Key } from '../crypto/types.ts'
+import { createRemoteJwks } from './remote-jwks.ts'
+
+type Mode = 'ok' | 'fail' | 'huge' | 'huge-chunked' | 'redirect' | 'garbage' | 'private' | 'empty'
+
+let mode: Mode = 'ok'
+let hits = 0
+let published: Record<string, unknown>[] = []
+let secretJwk: Record<string, unknown> = {}
+const server = createServer((req, res: ServerResponse) => {
+  hits++
+  const json = (body: unknown) =>
+    res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify(body))
+  switch (mode) {
+    case 'fail':
+      res.writeHead(500).end()
+      return
+    case 'huge':
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(`{"keys":[],"pad":"${'x'.repeat(100_000)}"}`)
+      return
+    case 'huge-chunked': {
+      // No content-length: the reader must stop counting bytes itself.
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write(`{"keys":${JSON.stringify(published)},"pad":"`)
+      const chunk = 'x'.repeat(16_384)
+      let sent = 0
+      const pump = () => {
+        while (sent < 64 && res.write(chunk)) {
+          sent++
+        }
+        if (sent < 64) {
+          res.once('drain', pump)
+        } else {
+          res.end('"}')
+        }
+      }
+      res.on('error', () => {})
+      pump()
+      return
+    }
+    case 'redirect':
+      res.writeHead(302, { location: `http://127.0.0.1:${port()}${req.url}-moved` }).end()
+      return
+    case 'garbage':
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')
+      return
+    case 'private':
+      json({
+        keys: [
+          secretJwk,
+          { ...published[0], use: 'enc' },
+          { ...published[1], d: 'q'.repeat(43) },
+          'x',
+          null,
+          [1],
+        ],
+      })
+      return
+    case 'empty':
+      json({ keys: [] })
+      return
+    default:
+      json({ keys: published })
+  }
+})
+const port = () => (server.address() as AddressInfo).port
+let url = ''
+let ed: Key
+let p256: Key
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${port()}/.well-known/jwks.json`
+  ed = (await generateKeyPair('ed25519', { keyId: 'ed-1' })).publicKey
+  p256 = (await generateKeyPair('ecdsa-p256-sha256', { keyId: 'p256-1' })).publicKey
+  secretJwk = { kty: 'oct', kid: 'hmac-1', alg: 'HS256', k: 'q'.repeat(43) }
+  published = [
+    ed.publicJwk() as Record<string, unknown>,
+    p256.publicJwk() as Record<string, unknown>,
+  ]
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+beforeEach(() => {
+  mode = 'ok'
+  hits = 0
+})
+
+describe('createRemoteJwks', () => {
+  it('fetches once, caches, and shares one fetch between concurrent lookups', async () => {
+    const keys = createRemoteJwks(url)
+    const found = await Promise.all([keys('ed-1'), keys('p256-1'), keys('ed-1')])
+    expect(found.map((k) => k?.keyId)).toEqual(['ed-1', 'p256-1', 'ed-1'])
+    expect(found[0]?.type).toBe('public')
+    expect(await keys('ed-1')).toBe(found[0])
+    expect(hits).toBe(1)
+  })
+
+  it('refetches for an unknown key id only after the cooldown', async () => {
+    const slow = createRemoteJwks(url, { cooldownMs: 60_000 })
+    expect(await slow('ed-1')).toBeDefined()
+    expect(await slow('nope')).toBeUndefined()
+    expect(await slow('nope')).toBeUndefined()
+    expect(hits).toBe(1)
+    const eager = createRemoteJwks(url, { cooldownMs: 0 })
+    await eager('ed-1')
+    await eager('nope')
+    await eager('nope')
+    expect(hits).toBe(4)
+  })
+
+  it('keeps the last good keys when a refetch fails, whatever the failure', async () => {
+    const keys = createRemoteJwks(url, { cacheMaxAgeMs: 0 })
+    expect((await keys('ed-1'))?.keyId).toBe('ed-1')
+    for (const failure of ['fail', 'huge', 'redirect', 'garbage', 'private', 'empty'] as const) {
+      mode = failure
+      expect((await keys('ed-1'))?.keyId, failure).toBe('ed-1')
+    }
+  })
+
+  it('never reads a body past maxBytes, with or without content-length', async () => {
+    mode = 'huge'
+    expect(await createRemoteJwks(url, { maxBytes: 1000 })('ed-1')).toBeUndefined()
+    mode = 'huge-chunked'
+    expect(await createRemoteJwks(url, { maxBytes: 4096 })('ed-1')).toBeUndefined()
+    // The same body is accepted under a cap it fits in.
+    expect((await createRemoteJwks(url, { maxBytes: 2_000_000 })('ed-1'))?.keyId).toBe('ed-1')
+  })
+
+  it('does not follow redirects', async () => {
+    mode = 'redirect'
+    expect(await createRemoteJwks(url)('ed-1')).toBeUndefined()
+    expect(hits).toBe(1)
+  })
+
+  it('skips private, secret, encryption and malformed entries', async () => {
+    mode = 'private'
+    const keys = createRemoteJwks(url)
+    expect(await keys('hmac-1')).toBeUndefined()
+    expect(await keys('ed-1')).toBeUndefined()
+    expect(await keys('p256-1')).toBeUndefined()
+  })
+
+  it('keeps only the keys `accept` allows', async () => {
+    const keys = createRemoteJwks(url, { accept: (key) => key.algorithm === 'ed25519' })
+    expect((await keys('ed-1'))?.algorithm).toBe('ed25519')
+    expect(await keys('p256-1')).toBeUndefined()
+  })
+
+  it('refuses plain http except on loopback, and bad options', () => {
+    expect(() => createRemoteJwks('http://tokens.example/jwks')).toThrow(TypeError)
+    expect(() => createRemoteJwks('ftp://tokens.example/jwks')).toThrow(TypeError)
+    expect(() => createRemoteJwks('https://tokens.example/jwks')).not.toThrow()
+    expect(() => createRemoteJwks('http://localhost:1/jwks')).not.toThrow()
+    expect(() => createRemoteJwks('http://[::1]:1/jwks')).not.toThrow()
+    expect(() => createRemoteJwks(url, { maxBytes: -1 })).toThrow(TypeError)
+    expect(() => createRemoteJwks(url, { timeoutMs: Number.NaN })).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,178 @@
+/**
+ * A cached remote JWKS as a key resolver, on Web APIs only (`fetch`, `AbortSignal`, streams):
+ * how a verifier uses the public keys another service publishes at `/.well-known/jwks.json`.
+ *
+ * @module
+ */
+import { importKey } from '../crypto/api.ts'
+import type { Key } from '../crypto/types.ts'
+
+/** The most keys read from one JWKS; the rest are ignored. */
+const MAX_KEYS = 100
+
+/** Options for {@link createRemoteJwks}. */
+export interface RemoteJwksOptions {
+  /** How long fetched keys are used before they are fetched again, in ms. Default 5 minutes. */
+  cacheMaxAgeMs?: number
+  /** The least time between two fetches caused by an unknown key id, in ms. Default 30 seconds. */
+  cooldownMs?: number
+  /** The time limit of one fetch, body included, in ms. Default 5000. */
+  timeoutMs?: number
+  /** The largest JWKS body accepted, in bytes; a larger one is not read past this. Default 64 KiB. */
+  maxBytes?: number
+  /**
+   * Which imported public keys to keep, for example only the algorithms a token format allows.
+   * Default: every public key.
+   */
+  accept?: (key: Key) => boolean
+  /** The `fetch` to use. Default `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
+/** Resolves a key id to a public key of the remote JWKS, fetching it when needed. */
+export type RemoteJwks = (keyId: string) => Promise<Key | undefined>
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) {
+    return fallback
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`expected ${name} to be a non-negative number`)
+  }
+  return value
+}
+
+/** Reads a body as text, giving up (`undefined`) as soon as it passes `maxBytes`. */
+async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? '0')
+  if (declared > maxBytes || response.body === null) {
+    await response.body?.cancel().catch(() => {})
+    return response.body === null ? '' : undefined
+  }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) {
+      break
+    }
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+}
+
+/** Imports the usable public signing keys of a parsed JWKS, by key id. */
+async function importPublicKeys(
+  value: unknown,
+  accept: ((key: Key) => boolean) | undefined,
+): Promise<Map<string, Key>> {
+  const keys = new Map<string, Key>()
+  const list = typeof value === 'object' && value !== null ? (value as { keys?: unknown }).keys : []
+  if (!Array.isArray(list)) {
+    return keys
+  }
+  for (const jwk of list.slice(0, MAX_KEYS) as unknown[]) {
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+      continue
+    }
+    const { kid, use } = jwk as { kid?: unknown; use?: unknown }
+    // Private material never belongs in a published JWKS; encryption keys are not ours to use.
+    if ('d' in jwk || 'k' in jwk || (use !== undefined && use !== 'sig')) {
+      continue
+    }
+    try {
+      const key = await importKey(jwk as JsonWebKey, typeof kid === 'string' ? { keyId: kid } : {})
+      if (key.type === 'public' && !keys.has(key.keyId) && (accept === undefined || accept(key))) {
+        keys.set(key.keyId, key)
+      }
+    } catch {
+      // A key this build cannot use is skipped.
+    }
+  }
+  return keys
+}
+
+/**
+ * Creates a key resolver over a JWKS URL. Keys are fetched once and cached; they are fetched
+ * again when older than `cacheMaxAgeMs`, or when an unknown key id is asked for, at most once
+ * per `cooldownMs` so that a flood of made-up key ids cannot hammer the publisher. Concurrent
+ * lookups share one fetch. A failed fetch (network error, non-2xx, redirect, a body over
+ * `maxBytes`, invalid JSON, no usable key) keeps the last good keys.
+ *
+ * The URL must be https; plain http is allowed for `localhost`, `127.0.0.1` and `[::1]` only.
+ *
+ * @example
+ * ```ts
+ * const keys = createRemoteJwks('https://tokens.example/.well-known/jwks.json')
+ * const key = await keys('2024-06-01') // a Key, or undefined
+ * ```
+ *
+ * @throws `TypeError` when the URL is not https (or http on loopback), or an option is invalid.
+ */
+export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions = {}): RemoteJwks {
+  const target = new URL(url)
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(target.hostname)
+  if (target.protocol !== 'https:' && !(target.protocol === 'http:' && loopback)) {
+    throw new TypeError('expected the JWKS URL to use https (http only for localhost)')
+  }
+  const cacheMaxAgeMs = positive(options.cacheMaxAgeMs, 300_000, 'cacheMaxAgeMs')
+  const cooldownMs = positive(options.cooldownMs, 30_000, 'cooldownMs')
+  const timeoutMs = positive(options.timeoutMs, 5000, 'timeoutMs')
+  const maxBytes = positive(options.maxBytes, 64 * 1024, 'maxBytes')
+  const doFetch = options.fetch ?? globalThis.fetch
+  const accept = options.accept
+
+  let keys = new Map<string, Key>()
+  let fetchedAt = Number.NEGATIVE_INFINITY
+  let inFlight: Promise<void> | undefined
+
+  const refresh = (): Promise<void> => {
+    inFlight ??= (async () => {
+      try {
+        const response = await doFetch(target, {
+          headers: { accept: 'application/jwk-set+json, application/json' },
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+        if (!response.ok) {
+          await response.body?.cancel().catch(() => {})
+          return
+        }
+        const text = await readCapped(response, maxBytes)
+        if (text === undefined) {
+          return
+        }
+        const fresh = await importPublicKeys(JSON.parse(text), accept)
+        if (fresh.size > 0) {
+          keys = fresh
+        }
+      } catch {
+        // Keep the last good keys.
+      } finally {
+        fetchedAt = Date.now()
+        inFlight = undefined
+      }
+    })()
+    return inFlight
+  }
+
+  return async (keyId) => {
+    const age = Date.now() - fetchedAt
+    if (age >= cacheMaxAgeMs || (!keys.has(keyId) && age >= cooldownMs)) {
+      await refresh()
+    }
+    return keys.get(keyId)
+  }
+}
