@@ -80,8 +80,8 @@ beforeAll(async () => {
   p256 = (await generateKeyPair('ecdsa-p256-sha256', { keyId: 'p256-1' })).publicKey
   secretJwk = { kty: 'oct', kid: 'hmac-1', alg: 'HS256', k: 'q'.repeat(43) }
   published = [
-    ed.publicJwk() as Record<string, unknown>,
-    p256.publicJwk() as Record<string, unknown>,
+    ed.publicJwk() as unknown as Record<string, unknown>,
+    p256.publicJwk() as unknown as Record<string, unknown>,
   ]
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
