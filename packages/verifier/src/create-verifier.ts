@@ -76,8 +76,10 @@ const LABEL = /^[a-z*][a-z0-9_.*-]*$/
 /** A checked policy. */
 export interface Policy {
   readonly resolve: KeyResolver
-  /** Required components other than `content-digest` and `content-type`, by component key. */
+  /** Required components other than `content-digest` and `content-type`. */
   readonly required: readonly ComponentIdentifier[]
+  /** The component key of each of `required` (same order). */
+  readonly requiredKeys: readonly string[]
   readonly requireDigest: boolean
   readonly requireType: boolean
   readonly maxAge: number
@@ -175,9 +177,13 @@ export function compilePolicy(
   if (options.fieldLines !== undefined && !Array.isArray(options.fieldLines)) {
     throw new TypeError('verifier options: fieldLines must be an array of [name, value] pairs')
   }
+  const required = parsed.filter(
+    (c) => !isPlain(c, 'content-digest') && !isPlain(c, 'content-type'),
+  )
   return {
     resolve,
-    required: parsed.filter((c) => !isPlain(c, 'content-digest') && !isPlain(c, 'content-type')),
+    required,
+    requiredKeys: required.map(componentKey),
     requireDigest: parsed.some((c) => isPlain(c, 'content-digest')),
     requireType: parsed.some((c) => isPlain(c, 'content-type')),
     maxAge: seconds(options.maxAgeSeconds, 'verifier options: maxAgeSeconds', 300, false),
@@ -268,9 +274,25 @@ interface Candidate {
   key: Key
 }
 
-function covers(member: SignatureInputMember, component: ComponentIdentifier): boolean {
-  const key = componentKey(component)
-  return member.components.some((c) => componentKey(c) === key)
+/** Whether `components` covers the component whose key is `key`. */
+function covers(components: readonly ComponentIdentifier[], key: string): boolean {
+  for (let i = 0; i < components.length; i++) {
+    if (componentKey(components[i] as ComponentIdentifier) === key) {
+      return true
+    }
+  }
+  return false
+}
+
+/** Whether `components` covers the field `name` as is (no parameters). */
+function coversPlain(components: readonly ComponentIdentifier[], name: string): boolean {
+  for (let i = 0; i < components.length; i++) {
+    const c = components[i] as ComponentIdentifier
+    if (c.name === name && c.params.size === 0) {
+      return true
+    }
+  }
+  return false
 }
 
 /** Checks a signature's parameters and coverage against the policy, before any crypto. */
@@ -320,11 +342,13 @@ function checkPolicy(
   if (typeof params.keyid !== 'string') {
     throw new SignatureError('key_unknown', `signature ${label} has no keyid`)
   }
-  for (const component of policy.required) {
-    if (!covers(member, component)) {
+  const { components } = member
+  const { required, requiredKeys } = policy
+  for (let i = 0; i < required.length; i++) {
+    if (!covers(components, requiredKeys[i] as string)) {
       throw new SignatureError(
         'component_missing',
-        `signature ${label} does not cover ${component.id}`,
+        `signature ${label} does not cover ${(required[i] as ComponentIdentifier).id}`,
       )
     }
   }
@@ -332,18 +356,14 @@ function checkPolicy(
     if (!hasDigest) {
       throw new SignatureError('digest_missing', 'the request has a body but no Content-Digest')
     }
-    if (!member.components.some((c) => c.name === 'content-digest' && c.params.size === 0)) {
+    if (!coversPlain(components, 'content-digest')) {
       throw new SignatureError(
         'component_missing',
         `signature ${label} does not cover content-digest`,
       )
     }
   }
-  if (
-    policy.requireType &&
-    hasType &&
-    !member.components.some((c) => c.name === 'content-type' && c.params.size === 0)
-  ) {
+  if (policy.requireType && hasType && !coversPlain(components, 'content-type')) {
     throw new SignatureError('component_missing', `signature ${label} does not cover content-type`)
   }
 }
@@ -456,7 +476,7 @@ export async function verifyWithPolicy(
 
 /** The fields of a {@link ReceivedRequest}'s `headers`, checked. */
 export function messageFields(headers: ReceivedRequest['headers']): Fields {
-  if (headers instanceof Headers || Array.isArray(headers)) {
+  if (Array.isArray(headers) || headers instanceof Headers) {
     return fieldsFrom(headers as Headers | readonly FieldLine[])
   }
   if (typeof headers !== 'object' || headers === null) {
@@ -534,11 +554,9 @@ export async function completeVerification(
   const now = Date.now() / 1000
 
   const labels = policy.label === undefined ? inputs.keys() : [policy.label]
-  const message: HttpMessage = {
-    method: target.method,
-    url: target.url,
-    headers: fields.source,
-    ...(target.requestTarget === undefined ? {} : { requestTarget: target.requestTarget }),
+  const message: HttpMessage = { method: target.method, url: target.url, headers: fields.source }
+  if (target.requestTarget !== undefined) {
+    message.requestTarget = target.requestTarget
   }
   let verified: Candidate | undefined
   let firstError: CountersignError | undefined

@@ -432,6 +432,11 @@ export const nodeBackend: CryptoBackend = Object.freeze({
     assertBytes(data, 'data')
     return nodeDigestSync(algorithm, data)
   },
+  digestSync(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array {
+    assertDigestAlgorithm(algorithm)
+    assertBytes(data, 'data')
+    return nodeDigestSync(algorithm, data)
+  },
   importKey: nodeImportKey,
   generateKeyPair: nodeGenerateKeyPair,
   async hkdfSha256(

@@ -100,6 +100,8 @@ export interface CryptoBackend {
   readonly name: 'node' | 'web'
   /** Hashes `data`. */
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
+  /** Hashes `data` synchronously, where the platform can (node:crypto); absent on Web Crypto. */
+  readonly digestSync?: (algorithm: DigestAlgorithm, data: Uint8Array) => Uint8Array
   /** Imports a key for one algorithm. Malformed material throws `TypeError`. */
   importKey(input: KeyInput, options?: ImportKeyOptions): Promise<Key>
   /** Generates an asymmetric key pair, or for HMAC a 256-bit secret (returned as both halves). */

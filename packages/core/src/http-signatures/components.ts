@@ -125,6 +125,21 @@ export function componentKey(component: ComponentIdentifier): string {
   return `${component.name};${parts.join(';')}`
 }
 
+/**
+ * Component lists shared between messages (parsed once from the same `Signature-Input` text),
+ * to whether they were found valid: they cannot change (a frozen array of frozen identifiers
+ * with read-only parameters), so they are validated once.
+ */
+const sharedLists = new WeakMap<readonly ComponentIdentifier[], boolean>()
+
+/**
+ * Marks `components` as shared and immutable: a frozen array of frozen identifiers whose
+ * parameter maps are read-only. Internal to the http-signatures modules.
+ */
+export function shareComponents(components: readonly ComponentIdentifier[]): void {
+  sharedLists.set(components, false)
+}
+
 const FIELD_FLAGS = new Set(['sf', 'bs', 'req'])
 
 /**
@@ -136,6 +151,10 @@ const FIELD_FLAGS = new Set(['sf', 'bs', 'req'])
  *   `malformed` for a wrong parameter type, an uppercase field name or a duplicate.
  */
 export function validateComponents(components: readonly ComponentIdentifier[]): void {
+  const shared = sharedLists.get(components)
+  if (shared === true) {
+    return
+  }
   const seen = new Set<string>()
   for (const component of components) {
     validateComponent(component)
@@ -144,6 +163,9 @@ export function validateComponents(components: readonly ComponentIdentifier[]): 
       throw new RequestError('malformed', `component ${component.id} is listed twice`)
     }
     seen.add(key)
+  }
+  if (shared === false) {
+    sharedLists.set(components, true)
   }
 }
 

@@ -7,12 +7,13 @@
  * @module
  */
 import { digest as backendDigest } from '../crypto/api.ts'
+import { backend } from '../crypto/backend.ts'
 import type { DigestAlgorithm } from '../crypto/types.ts'
 import { toBase64 } from '../encoding.ts'
 import { RequestError, SignatureError } from '../errors.ts'
 import type { BareItem } from '../structured-fields.ts'
 import { byteSequenceValue, bytesEqual } from './internal.ts'
-import { parseFieldDictionary } from './parse.ts'
+import { parseFieldDictionary, singleByteSequence } from './parse.ts'
 
 /** The `Content-Digest` algorithms Countersign creates and verifies. */
 export type ContentDigestAlgorithm = 'sha-256' | 'sha-512'
@@ -21,6 +22,8 @@ export type ContentDigestAlgorithm = 'sha-256' | 'sha-512'
 export interface DigestProvider {
   /** Hashes `data` (a crypto backend's `digest`). */
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
+  /** Hashes `data` synchronously, when the provider can (a node:crypto backend); used if present. */
+  readonly digestSync?: (algorithm: DigestAlgorithm, data: Uint8Array) => Uint8Array
 }
 
 /** Options for {@link createContentDigest}. */
@@ -73,6 +76,14 @@ export async function createContentDigest(
   if (!(body instanceof Uint8Array)) {
     throw new TypeError('expected body to be a Uint8Array')
   }
+  const provider: DigestProvider = options.backend ?? backend
+  if (
+    (algorithm === 'sha-256' || algorithm === 'sha-512') &&
+    typeof provider.digestSync === 'function'
+  ) {
+    // One algorithm (the usual call) hashed synchronously (node:crypto): no promise to await.
+    return `${algorithm}=:${toBase64(provider.digestSync(algorithm, body))}:`
+  }
   const hash = options.backend?.digest.bind(options.backend) ?? backendDigest
   if (algorithm === 'sha-256' || algorithm === 'sha-512') {
     // One algorithm (the usual call): a Dictionary of one Byte Sequence, `sha-256=:<base64>:`.
@@ -104,11 +115,16 @@ export function parseContentDigest(value: string): Map<string, Uint8Array> {
   if (typeof value !== 'string') {
     throw new TypeError('expected the Content-Digest value to be a string')
   }
+  const out = new Map<string, Uint8Array>()
+  const single = singleByteSequence(value)
+  if (single !== undefined) {
+    // One digest, `sha-256=:base64:`: what the Dictionary parser would return, without it.
+    return out.set(single.key, single.bytes)
+  }
   const { dictionary, duplicateKeys } = parseFieldDictionary(value, 'Content-Digest')
   if (duplicateKeys) {
     throw new RequestError('duplicate_header', 'Content-Digest names the same algorithm twice')
   }
-  const out = new Map<string, Uint8Array>()
   for (const [name, member] of dictionary) {
     const bytes = Array.isArray(member[0]) ? undefined : byteSequenceValue(member[0] as BareItem)
     if (bytes === undefined) {
@@ -135,32 +151,66 @@ export function parseContentDigest(value: string): Map<string, Uint8Array> {
  * @throws SignatureError `digest_mismatch` when a digest does not match the bytes or no accepted
  *   algorithm is present; RequestError `malformed` / `duplicate_header` as {@link parseContentDigest}.
  */
-export async function verifyContentDigest(
+export function verifyContentDigest(
   value: string | ReadonlyMap<string, Uint8Array>,
   body: Uint8Array,
   options: VerifyContentDigestOptions = {},
 ): Promise<ContentDigestAlgorithm[]> {
-  if (!(body instanceof Uint8Array)) {
-    throw new TypeError('expected body to be a Uint8Array')
+  try {
+    if (!(body instanceof Uint8Array)) {
+      throw new TypeError('expected body to be a Uint8Array')
+    }
+    const accepted =
+      options.algorithms === undefined
+        ? SUPPORTED
+        : checkAlgorithms(options.algorithms, 'algorithms')
+    const provider: DigestProvider = options.backend ?? backend
+    const digests = typeof value === 'string' ? parseContentDigest(value) : value
+    if (typeof provider.digestSync === 'function') {
+      // node:crypto hashes synchronously: no promise per algorithm, one for the result.
+      const checked: ContentDigestAlgorithm[] = []
+      for (const algorithm of accepted) {
+        const expected = digests.get(algorithm)
+        if (expected !== undefined) {
+          checkOne(algorithm, provider.digestSync(algorithm, body), expected)
+          checked.push(algorithm)
+        }
+      }
+      return Promise.resolve(checkedAny(checked))
+    }
+    return verifyDigestsAsync(digests, body, accepted, provider)
+  } catch (error) {
+    return Promise.reject(error)
   }
-  const accepted =
-    options.algorithms === undefined ? SUPPORTED : checkAlgorithms(options.algorithms, 'algorithms')
-  const hash = options.backend?.digest.bind(options.backend) ?? backendDigest
-  const digests = typeof value === 'string' ? parseContentDigest(value) : value
+}
+
+async function verifyDigestsAsync(
+  digests: ReadonlyMap<string, Uint8Array>,
+  body: Uint8Array,
+  accepted: readonly ContentDigestAlgorithm[],
+  provider: DigestProvider,
+): Promise<ContentDigestAlgorithm[]> {
   const checked: ContentDigestAlgorithm[] = []
   for (const algorithm of accepted) {
     const expected = digests.get(algorithm)
-    if (expected === undefined) {
-      continue
+    if (expected !== undefined) {
+      checkOne(algorithm, await provider.digest(algorithm, body), expected)
+      checked.push(algorithm)
     }
-    if (!bytesEqual(await hash(algorithm, body), expected)) {
-      throw new SignatureError(
-        'digest_mismatch',
-        `Content-Digest ${algorithm} does not match the body`,
-      )
-    }
-    checked.push(algorithm)
   }
+  return checkedAny(checked)
+}
+
+function checkOne(algorithm: ContentDigestAlgorithm, actual: Uint8Array, expected: Uint8Array) {
+  if (!bytesEqual(actual, expected)) {
+    throw new SignatureError(
+      'digest_mismatch',
+      `Content-Digest ${algorithm} does not match the body`,
+    )
+  }
+}
+
+function checkedAny(checked: ContentDigestAlgorithm[]): ContentDigestAlgorithm[] {
   if (checked.length === 0) {
     throw new SignatureError(
       'digest_mismatch',

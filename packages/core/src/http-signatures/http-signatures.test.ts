@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { nodeBackend } from '../crypto/node.ts'
+import { webBackend } from '../crypto/web.ts'
 import { toBase64, utf8 } from '../encoding.ts'
 import { isCountersignError } from '../errors.ts'
 import { parseDictionary, serializeDictionary, Token } from '../structured-fields.ts'
@@ -335,8 +337,129 @@ describe('Signature-Input / Signature fields', () => {
   })
 })
 
+describe('Signature-Input component lists shared between messages', () => {
+  it('parses the same list once: frozen identifiers, read-only parameters, fresh parameters per message', () => {
+    const a = parseSignatureInput('sig1=("@method" "content-digest";req "x");created=1;nonce="a"')
+    const b = parseSignatureInput('sig9=("@method" "content-digest";req "x");created=2;nonce="b"')
+    const first = a.get('sig1')!
+    const second = b.get('sig9')!
+    expect(second.components).toBe(first.components)
+    expect(Object.isFrozen(first.components)).toBe(true)
+    expect(first.components.map((c) => c.id)).toEqual(['"@method"', '"content-digest";req', '"x"'])
+    const params = first.components[1]!.params as Map<string, unknown>
+    expect(() => params.set('sf', true)).toThrow(TypeError)
+    expect(() => params.delete('req')).toThrow(TypeError)
+    expect(first.params).toEqual({ created: 1, nonce: 'a' })
+    expect(second.params).toEqual({ created: 2, nonce: 'b' })
+    expect(second.innerList[1]).not.toBe(first.innerList[1])
+  })
+
+  it('still refuses an invalid shared list every time', () => {
+    for (let i = 0; i < 3; i++) {
+      const member = parseSignatureInput(`sig1=("@method" "@nope");created=${i}`).get('sig1')!
+      expect(codeOf(() => validateComponents(member.components))).toBe('component_unsupported')
+      expect(
+        codeOf(() => createSignatureBase(request('https://e.com/'), member.components, {})),
+      ).toBe('component_unsupported')
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(codeOf(() => parseSignatureInput(`sig1=("@method" 1);created=${i}`))).toBe('malformed')
+    }
+  })
+
+  it('builds the same base from a shared list as from a fresh one', () => {
+    const message = request('https://e.com/a?b=c', [
+      ['Content-Type', 'text/plain'],
+      ['Content-Digest', 'sha-256=:AAAA:,  md5=?1'],
+      ['X-A', ' one '],
+      ['x-a', 'two'],
+    ])
+    const value =
+      'sig1=("@method" "@path" "x-a" "content-type" "content-digest";sf);created=5;keyid="k"'
+    for (let i = 0; i < 3; i++) {
+      const member = parseSignatureInput(value).get('sig1')!
+      const fresh = [...member.components].map((c) => createComponentIdentifier(c.name, c.params))
+      expect(createSignatureBase(message, member.components, member.innerList[1]).text).toBe(
+        createSignatureBase(message, fresh, member.innerList[1]).text,
+      )
+    }
+  })
+})
+
+describe('field lines', () => {
+  it('matches names as toLowerCase does, for few and many lines', () => {
+    const odd: [string, string][] = [
+      ['\u212Aey', 'kelvin'],
+      ['KEY', 'upper'],
+      ['\u0130x', 'dotted'],
+      ['ix', 'plain'],
+    ]
+    for (const extra of [0, 40]) {
+      const lines: [string, string][] = [...odd]
+      for (let i = 0; i < extra; i++) {
+        lines.push([`X-F${i}`, `v${i}`])
+      }
+      const m = request('https://e.com/', lines)
+      expect(line(m, 'key')).toBe('"key": kelvin, upper')
+      expect(line(m, 'ix')).toBe('"ix": plain')
+    }
+  })
+
+  it('groups many lines by lowercased name, in order', () => {
+    const lines: [string, string][] = []
+    for (let i = 0; i < 40; i++) {
+      lines.push([`X-F${i}`, `v${i}`])
+    }
+    lines.push(['x-f3', 'again'], ['X-F39', 'last'])
+    const components = ['x-f0', 'x-f3', 'x-f25', 'x-f39'].map(parseComponentIdentifier)
+    const base = createSignatureBase(request('https://e.com/', lines), components, {})
+    expect(base.text.split('\n').slice(0, 4)).toEqual([
+      '"x-f0": v0',
+      '"x-f3": v3, again',
+      '"x-f25": v25',
+      '"x-f39": v39, last',
+    ])
+    expect(
+      codeOf(() =>
+        createSignatureBase(
+          request('https://e.com/', lines),
+          [parseComponentIdentifier('x-f40')],
+          {},
+        ),
+      ),
+    ).toBe('component_missing')
+  })
+})
+
 describe('Content-Digest (RFC 9530)', () => {
   const body = utf8('{"hello": "world"}')
+
+  it('gives the same answers hashing synchronously (node) and asynchronously (web)', async () => {
+    const good = await createContentDigest(body, 'sha-512')
+    for (const value of [
+      good,
+      `sha-256=:${toBase64(new Uint8Array(32))}:`,
+      'md5=:AAAA:',
+      'sha-256=:AAAA',
+      `${good}, ${good}`,
+    ]) {
+      const results = await Promise.all(
+        [nodeBackend, webBackend].map((backend) =>
+          verifyContentDigest(value, body, { backend }).then(
+            (ok) => ({ ok }),
+            (error: { code?: string }) => ({ code: error.code }),
+          ),
+        ),
+      )
+      expect(results[0]).toEqual(results[1])
+    }
+    expect(await createContentDigest(body, 'sha-256', { backend: nodeBackend })).toBe(
+      await createContentDigest(body, 'sha-256', { backend: webBackend }),
+    )
+    await expect(verifyContentDigest(good, 'x' as never, { backend: nodeBackend })).rejects.toThrow(
+      TypeError,
+    )
+  })
 
   it('defaults to sha-256 and refuses unsupported algorithms on create', async () => {
     expect(await createContentDigest(body)).toBe(

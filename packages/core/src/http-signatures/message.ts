@@ -93,7 +93,7 @@ class View implements MessageView {
   readonly #message: HttpMessage
   readonly #headers: Headers | undefined
   readonly #lines: readonly FieldLine[] | undefined
-  #index: Map<string, string[]> | undefined
+  #index: FieldIndex | undefined
   #target: TargetParts | undefined
   #request: MessageView | undefined
 
@@ -115,7 +115,7 @@ class View implements MessageView {
       const value = this.#headers.get(name)
       return value === null ? undefined : [value]
     }
-    this.#index ??= indexFieldLines(this.#lines as readonly FieldLine[])
+    this.#index ??= new FieldIndex(this.#lines as readonly FieldLine[])
     return this.#index.get(name)
   }
 
@@ -132,32 +132,59 @@ class View implements MessageView {
   }
 }
 
-/** Groups field lines by lowercased name, keeping their order. */
-export function indexFieldLines(lines: readonly FieldLine[]): Map<string, string[]> {
-  const index = new Map<string, string[]>()
-  for (const line of lines) {
-    if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
-      throw new TypeError('expected each field line to be a [name, value] pair of strings')
-    }
-    const name = line[0].toLowerCase()
-    const values = index.get(name)
-    if (values === undefined) {
-      index.set(name, [line[1]])
-    } else {
-      values.push(line[1])
+/** Up to this many distinct names, a lookup scans an array: cheaper to build than a `Map`. */
+const SMALL_INDEX = 24
+
+/** Field lines grouped by lowercased name, keeping their order. */
+class FieldIndex {
+  readonly #names: string[] = []
+  readonly #values: string[][] = []
+  #map: Map<string, string[]> | undefined
+
+  constructor(lines: readonly FieldLine[]) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]
+      if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
+        throw new TypeError('expected each field line to be a [name, value] pair of strings')
+      }
+      const name = line[0].toLowerCase()
+      const values = this.get(name)
+      if (values !== undefined) {
+        values.push(line[1])
+      } else if (this.#map !== undefined) {
+        this.#map.set(name, [line[1]])
+      } else {
+        this.#names.push(name)
+        this.#values.push([line[1]])
+        if (this.#names.length > SMALL_INDEX) {
+          this.#map = new Map()
+          for (let j = 0; j < this.#names.length; j++) {
+            this.#map.set(this.#names[j] as string, this.#values[j] as string[])
+          }
+        }
+      }
     }
   }
-  return index
+
+  /** The values of `name` (lowercase), one per line, or `undefined` when absent. */
+  get(name: string): string[] | undefined {
+    if (this.#map !== undefined) {
+      return this.#map.get(name)
+    }
+    const names = this.#names
+    for (let j = 0; j < names.length; j++) {
+      if (names[j] === name) {
+        return this.#values[j]
+      }
+    }
+    return undefined
+  }
 }
 
 /** The parts of a URL that do not depend on the message (everything but `requestTarget`). */
-interface UrlParts {
-  readonly targetUri: string
-  readonly authority: string
-  readonly scheme: string
+interface UrlParts extends TargetParts {
+  /** Path and query (origin form): `requestTarget` unless the message names another. */
   readonly originForm: string
-  readonly path: string
-  readonly query: string
 }
 
 /** Parsed URL strings, most recent last: a client or server sees the same URLs again and again. */
@@ -170,6 +197,9 @@ function targetParts(message: HttpMessage): TargetParts {
     throw new RequestError('malformed', 'the message has no target URI')
   }
   const parts = urlParts(message.url)
+  if (message.requestTarget === undefined) {
+    return parts // read only by the component code, never handed out
+  }
   return {
     targetUri: parts.targetUri,
     authority: parts.authority,
@@ -221,6 +251,7 @@ function urlParts(input: string | URL): UrlParts {
     authority,
     scheme: url.protocol.slice(0, -1),
     originForm,
+    requestTarget: originForm,
     path: path === '' ? '/' : path,
     query: q < 0 ? '?' : originForm.slice(q),
   }

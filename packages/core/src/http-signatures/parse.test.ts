@@ -12,7 +12,13 @@ import {
   Token,
 } from '../structured-fields.ts'
 import { dictionaryMemberKeys, hasDuplicate } from './internal.ts'
-import { fastDictionary, parseFieldDictionary } from './parse.ts'
+import {
+  fastDictionary,
+  InnerListCache,
+  isSharedItemList,
+  parseFieldDictionary,
+  singleByteSequence,
+} from './parse.ts'
 
 /** The field parsed by the library path alone (core's wrapper), for comparison. */
 function reference(value: string, field: string) {
@@ -132,5 +138,151 @@ describe('parseFieldDictionary', () => {
       )
     }
     expect(() => parseFieldDictionary(1 as unknown as string, 'X')).toThrow(TypeError)
+  })
+})
+
+/** A parsed Dictionary as plain data (Maps as entry arrays), to compare across Map classes. */
+function plain(value: unknown): unknown {
+  if (value instanceof Map) {
+    return [...value].map(([k, v]) => [k, plain(v)])
+  }
+  if (Array.isArray(value)) {
+    return value.map(plain)
+  }
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+  }
+  return value
+}
+
+describe('InnerListCache', () => {
+  it('parses with the cache exactly as without, on valid and mutated input', () => {
+    const cache = new InnerListCache()
+    fc.assert(
+      fc.property(fc.oneof(spaced, mutated, fc.constantFrom(...samples)), (value) => {
+        const text = value.replace(/ +$/, '')
+        const expected = outcome(() => plain(parseFieldDictionary(value, 'X')))
+        // Twice: the first call may fill the cache, the second reads from it.
+        expect(outcome(() => plain(parseFieldDictionary(value, 'X', cache)))).toEqual(expected)
+        expect(outcome(() => plain(parseFieldDictionary(value, 'X', cache)))).toEqual(expected)
+        if (/^[\t\x20-\x7e]*$/.test(text)) {
+          expect(plain(fastDictionary(text, cache))).toEqual(plain(fastDictionary(text)))
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('hands out one frozen items array per list text, with read-only parameters', () => {
+    const cache = new InnerListCache()
+    const a = fastDictionary('sig1=("@method" "x";req);created=1', cache)
+    const b = fastDictionary('sig2=("@method" "x";req);created=2;nonce="n"', cache)
+    const first = a?.dictionary.get('sig1')?.[0] as Item[]
+    const second = b?.dictionary.get('sig2')?.[0] as Item[]
+    expect(second).toBe(first)
+    expect(isSharedItemList(first)).toBe(true)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(Object.isFrozen(first[1])).toBe(true)
+    const params = (first[1] as Item)[1]
+    expect([...params]).toEqual([['req', true]])
+    expect(() => params.set('sf', true)).toThrow(TypeError)
+    expect(() => params.delete('req')).toThrow(TypeError)
+    expect(() => params.clear()).toThrow(TypeError)
+    expect([...params]).toEqual([['req', true]])
+    // The parameters after the list are the message's own.
+    expect(b?.dictionary.get('sig2')?.[1]).toEqual(
+      new Map<string, BareItem>([
+        ['created', 2],
+        ['nonce', 'n'],
+      ]),
+    )
+    // Without a cache, nothing is shared.
+    const c = fastDictionary('sig1=("@method" "x";req);created=1')
+    expect(isSharedItemList(c?.dictionary.get('sig1')?.[0] as Item[])).toBe(false)
+  })
+
+  it('does not keep lists of byte sequences, tokens or decimals, nor very long ones', () => {
+    const cache = new InnerListCache()
+    for (const value of ['a=(:AAEC: "x")', `a=("${'x'.repeat(1100)}")`]) {
+      const first = fastDictionary(value, cache)
+      const second = fastDictionary(value, cache)
+      expect(first?.dictionary.get('a')?.[0]).not.toBe(second?.dictionary.get('a')?.[0])
+      expect(isSharedItemList(first?.dictionary.get('a')?.[0] as Item[])).toBe(false)
+    }
+  })
+
+  it('reads a cached list only up to its closing parenthesis', () => {
+    const cache = new InnerListCache()
+    fastDictionary('a=("x" "y")', cache)
+    // The same text up to the first `)` inside a string is not the cached list.
+    expect(plain(fastDictionary('a=("x" "y)")', cache))).toEqual(
+      plain(fastDictionary('a=("x" "y)")')),
+    )
+    expect(fastDictionary('a=("x" "y")x', cache)).toBeUndefined()
+    expect(fastDictionary('a=("x" "y");p=1, b=("x" "y")', cache)?.dictionary.size).toBe(2)
+  })
+})
+
+describe('singleByteSequence', () => {
+  const single = fc
+    .tuple(key, fc.uint8Array({ maxLength: 70 }))
+    .map(([k, bytes]) => serializeDictionary(new Map([[k, [new ByteSequence(bytes), new Map()]]])))
+  const b64 = fc.constantFrom(...'AQw+/=:'.split(''))
+  const mutatedSingle = fc
+    .tuple(
+      single,
+      fc.nat(),
+      fc.string({ unit: fc.oneof(chars, b64), maxLength: 2 }),
+      fc.nat({ max: 2 }),
+    )
+    .map(([s, at, insert, drop]) => {
+      const i = at % (s.length + 1)
+      return s.slice(0, i) + insert + s.slice(i + drop)
+    })
+
+  it('returns what the Dictionary parser returns for `key=:base64:`, and nothing else', () => {
+    let taken = 0
+    fc.assert(
+      fc.property(fc.oneof(single, mutatedSingle, mutated), (value) => {
+        const fast = singleByteSequence(value)
+        if (fast === undefined) {
+          return
+        }
+        taken++
+        const { dictionary, duplicateKeys } = parseFieldDictionary(value, 'X')
+        expect(duplicateKeys).toBe(false)
+        expect(dictionary.size).toBe(1)
+        const [k, member] = [...dictionary][0] as [string, Item]
+        expect(k).toBe(fast.key)
+        expect(member[0]).toBeInstanceOf(ByteSequence)
+        expect((member[0] as ByteSequence).bytes).toEqual(fast.bytes)
+        expect(member[1].size).toBe(0)
+      }),
+      { numRuns: 4000 },
+    )
+    expect(taken).toBeGreaterThan(500)
+  })
+
+  it('leaves anything unusual to the parser', () => {
+    for (const value of [
+      '',
+      'sig1=:AQID:;p=1',
+      ' sig1=:AQID:',
+      'sig1=:AQID: ',
+      'sig1=:AQID:, sig2=:AA==:',
+      'sig1=:AQI:',
+      'Sig1=:AQID:',
+      'sig1=:AQ:D:',
+      'sig1="AQID"',
+      `a=:${'A'.repeat(16 * 1024)}:`,
+    ]) {
+      expect(singleByteSequence(value)).toBeUndefined()
+    }
+    expect(singleByteSequence('*a.b-c_1=::')).toEqual({ key: '*a.b-c_1', bytes: new Uint8Array() })
+    expect(singleByteSequence(1 as unknown as string)).toBeUndefined()
   })
 })

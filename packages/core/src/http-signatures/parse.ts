@@ -106,7 +106,11 @@ export interface ParsedDictionary {
  * @throws RequestError `malformed` when the value is too long, holds anything but visible ASCII,
  *   space and tab, or is not a valid Dictionary; `TypeError` when it is not a string.
  */
-export function parseFieldDictionary(input: string, field: string): ParsedDictionary {
+export function parseFieldDictionary(
+  input: string,
+  field: string,
+  cache?: InnerListCache,
+): ParsedDictionary {
   if (typeof input !== 'string') {
     throw new TypeError(`expected the ${field} value to be a string`)
   }
@@ -118,7 +122,7 @@ export function parseFieldDictionary(input: string, field: string): ParsedDictio
     end--
   }
   const text = end === input.length ? input : input.slice(0, end)
-  const fast = fastDictionary(text)
+  const fast = fastDictionary(text, cache)
   if (fast !== undefined) {
     return fast
   }
@@ -149,8 +153,138 @@ export function parseFieldDictionary(input: string, field: string): ParsedDictio
  * The fast path alone: the parsed Dictionary, or `undefined` when it gives up (for the
  * library). `text` must already be checked and trimmed as {@link parseFieldDictionary} does.
  */
-export function fastDictionary(text: string): ParsedDictionary | undefined {
-  return new FastParser(text).dictionary()
+export function fastDictionary(text: string, cache?: InnerListCache): ParsedDictionary | undefined {
+  return new FastParser(text, cache).dictionary()
+}
+
+/**
+ * Parameters that cannot be changed: `set`, `delete` and `clear` throw. What the items of a
+ * cached inner list carry, since those items are shared between messages.
+ */
+class ReadonlyParameters extends Map<string, BareItem> {
+  override set(_key: string, _value: BareItem): this {
+    throw new TypeError('these parameters are shared and read-only')
+  }
+  override delete(_key: string): boolean {
+    throw new TypeError('these parameters are shared and read-only')
+  }
+  override clear(): void {
+    throw new TypeError('these parameters are shared and read-only')
+  }
+}
+
+function readonlyParameters(params: Parameters): Parameters {
+  const out = new ReadonlyParameters()
+  for (const [key, value] of params) {
+    Map.prototype.set.call(out, key, value)
+  }
+  return Object.freeze(out)
+}
+
+const NO_PARAMETERS: Parameters = readonlyParameters(new Map())
+
+/** The longest inner-list text kept, and how many are kept at most. */
+const MAX_CACHED_TEXT = 1024
+const MAX_CACHED_LISTS = 64
+/** Items arrays handed out by an {@link InnerListCache}: frozen all the way down. */
+const sharedItemLists = new WeakSet<readonly Item[]>()
+
+/**
+ * Inner lists parsed before, by their exact text from `(` to `)`, so that a field which names the
+ * same list on every message (the components of a `Signature-Input`) parses it once. The items
+ * handed out are shared between messages, so they are frozen, and their parameters read-only.
+ * Only lists of Strings, Integers and Booleans are kept; at most {@link MAX_CACHED_LISTS}, the
+ * whole cache is dropped when it is full (so a stream of distinct lists costs a miss each, never
+ * unbounded memory).
+ */
+export class InnerListCache {
+  readonly #lists = new Map<string, Item[]>()
+
+  /** The shared items for `text`, if it was parsed before. */
+  get(text: string): Item[] | undefined {
+    return this.#lists.get(text)
+  }
+
+  /** Keeps a shared copy of `items`, just parsed from `text`, and returns it (or `items`). */
+  keep(text: string, items: Item[]): Item[] {
+    if (text.length > MAX_CACHED_TEXT) {
+      return items
+    }
+    const shared: Item[] = []
+    for (const [value, params] of items) {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        return items
+      }
+      shared.push(
+        Object.freeze([
+          value,
+          params.size === 0 ? NO_PARAMETERS : readonlyParameters(params),
+        ]) as Item,
+      )
+    }
+    Object.freeze(shared)
+    if (this.#lists.size >= MAX_CACHED_LISTS) {
+      this.#lists.clear()
+    }
+    this.#lists.set(text, shared)
+    sharedItemLists.add(shared)
+    return shared
+  }
+}
+
+/**
+ * Whether `items` came from an {@link InnerListCache}: frozen, with read-only parameters, and
+ * handed to every message that names the same list (so anything derived from it may be kept).
+ */
+export function isSharedItemList(items: readonly Item[]): boolean {
+  return sharedItemLists.has(items)
+}
+
+/** One Dictionary member that is a Byte Sequence without parameters. */
+export interface ByteSequenceMember {
+  readonly key: string
+  readonly bytes: Uint8Array
+}
+
+/**
+ * The shape `Signature` and `Content-Digest` take with one signature or one digest: exactly
+ * `key=:base64:` (canonical base64, no parameters, no whitespace). Returns its key and bytes,
+ * as {@link parseFieldDictionary} would parse it, without building a Dictionary; `undefined`
+ * for any other value (then the whole value is parsed as usual).
+ */
+export function singleByteSequence(input: string): ByteSequenceMember | undefined {
+  if (typeof input !== 'string' || input.length > MAX_LENGTH) {
+    return undefined
+  }
+  const n = input.length
+  const first = input.charCodeAt(0)
+  if (!(isLcAlpha(first) || first === 0x2a)) {
+    return undefined
+  }
+  let i = 1
+  while (i < n) {
+    const c = input.charCodeAt(i)
+    if (isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2e || c === 0x2a) {
+      i++
+    } else {
+      break
+    }
+  }
+  const keyEnd = i
+  if (
+    input.charCodeAt(i) !== C.EQUALS ||
+    input.charCodeAt(i + 1) !== C.COLON ||
+    input.indexOf(':', i + 2) !== n - 1
+  ) {
+    return undefined
+  }
+  let bytes: Uint8Array
+  try {
+    bytes = fromBase64(input.slice(i + 2, n - 1)) // canonical base64 only
+  } catch {
+    return undefined
+  }
+  return { key: input.slice(0, keyEnd), bytes }
 }
 
 /** Gave up: the library decides. */
@@ -185,10 +319,12 @@ function isDigit(c: number): boolean {
  */
 class FastParser {
   readonly #s: string
+  readonly #cache: InnerListCache | undefined
   #i = 0
 
-  constructor(text: string) {
+  constructor(text: string, cache: InnerListCache | undefined) {
     this.#s = text
+    this.#cache = cache
   }
 
   dictionary(): ParsedDictionary | undefined {
@@ -267,14 +403,30 @@ class FastParser {
 
   #innerList(): InnerList | typeof GIVE_UP {
     const s = this.#s
+    const open = this.#i
+    const cache = this.#cache
+    if (cache !== undefined) {
+      // The text up to the first `)`: when it was parsed before, parsing it again (the same
+      // characters, read the same way) ends at that `)` with the same items.
+      const close = s.indexOf(')', open)
+      const hit = close < 0 ? undefined : cache.get(s.slice(open, close + 1))
+      if (hit !== undefined) {
+        this.#i = close + 1
+        const params = this.#params()
+        return params === GIVE_UP ? GIVE_UP : [hit, params]
+      }
+    }
     this.#i++ // (
-    const items: Item[] = []
+    let items: Item[] = []
     while (this.#i < s.length) {
       while (s.charCodeAt(this.#i) === C.SP) {
         this.#i++
       }
       if (s.charCodeAt(this.#i) === C.CLOSE) {
         this.#i++
+        if (cache !== undefined) {
+          items = cache.keep(s.slice(open, this.#i), items)
+        }
         const params = this.#params()
         return params === GIVE_UP ? GIVE_UP : [items, params]
       }

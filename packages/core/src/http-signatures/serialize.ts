@@ -16,18 +16,25 @@ import {
   serializeItem,
   serializeList,
 } from '../structured-fields.ts'
-import { isPrintableAscii, isSfKey } from './internal.ts'
+import { isSfKey } from './internal.ts'
 
 const MAX_INTEGER = 999_999_999_999_999
-const NEEDS_ESCAPE = /["\\]/
 const ESCAPED = /["\\]/g
 
 /** An sf-string, or `undefined` when `value` is not printable ASCII (the slow path then throws). */
 function fastString(value: string): string | undefined {
-  if (!isPrintableAscii(value)) {
-    return undefined
+  // One pass: printable ASCII only (else the slow path throws), and whether to escape.
+  let escaped = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e) {
+      return undefined
+    }
+    if (c === 0x22 || c === 0x5c) {
+      escaped = true
+    }
   }
-  return NEEDS_ESCAPE.test(value) ? `"${value.replace(ESCAPED, '\\$&')}"` : `"${value}"`
+  return escaped ? `"${value.replace(ESCAPED, '\\$&')}"` : `"${value}"`
 }
 
 function fastBareItem(value: BareItem): string | undefined {

@@ -14,9 +14,14 @@ import {
   type Parameters,
   serializeDictionary,
 } from '../structured-fields.ts'
-import { type ComponentIdentifier, componentFromItem } from './components.ts'
+import { type ComponentIdentifier, componentFromItem, shareComponents } from './components.ts'
 import { byteSequenceValue, isSfKey } from './internal.ts'
-import { parseFieldDictionary } from './parse.ts'
+import {
+  InnerListCache,
+  isSharedItemList,
+  parseFieldDictionary,
+  singleByteSequence,
+} from './parse.ts'
 import { serializeInnerListFast } from './serialize.ts'
 import { type SignatureParams, serializedText, signatureParamsList } from './signature-base.ts'
 
@@ -55,9 +60,6 @@ export interface SignatureEntry {
   signature: Uint8Array
 }
 
-const INTEGER_PARAMS = new Set(['created', 'expires'])
-const STRING_PARAMS = new Set(['nonce', 'alg', 'keyid', 'tag'])
-
 /**
  * Parses a `Signature-Input` value into its members, keyed by label.
  *
@@ -72,13 +74,13 @@ const STRING_PARAMS = new Set(['nonce', 'alg', 'keyid', 'tag'])
  *   field lines joined by a comma).
  */
 export function parseSignatureInput(value: string): Map<string, SignatureInputMember> {
-  const dictionary = parseUniqueDictionary(value, 'Signature-Input')
+  const dictionary = parseUniqueDictionary(value, 'Signature-Input', signatureInputLists)
   const members = new Map<string, SignatureInputMember>()
   for (const [label, member] of dictionary) {
     const [items, parameters] = innerListOf(member, 'Signature-Input', label)
     members.set(label, {
       label,
-      components: items.map(componentFromItem),
+      components: componentsOf(items),
       params: readSignatureParams(parameters, label),
       innerList: member as InnerList,
     })
@@ -98,8 +100,13 @@ export function parseSignatureInput(value: string): Map<string, SignatureInputMe
  *   `duplicate_header` when a label appears twice.
  */
 export function parseSignature(value: string): Map<string, Uint8Array> {
-  const dictionary = parseUniqueDictionary(value, 'Signature')
   const out = new Map<string, Uint8Array>()
+  const single = singleByteSequence(value)
+  if (single !== undefined) {
+    // One signature, `label=:base64:`: what the Dictionary parser would return, without it.
+    return out.set(single.key, single.bytes)
+  }
+  const dictionary = parseUniqueDictionary(value, 'Signature')
   for (const [label, member] of dictionary) {
     const bytes = Array.isArray(member[0]) ? undefined : byteSequenceValue(member[0] as BareItem)
     if (bytes === undefined) {
@@ -198,11 +205,36 @@ export function serializeAcceptSignature(members: readonly AcceptSignatureMember
   return serializeDictionary(dictionary)
 }
 
-function parseUniqueDictionary(value: string, field: string): Dictionary {
+/** The component lists of `Signature-Input` values: a signer covers the same ones every time. */
+const signatureInputLists = new InnerListCache()
+/** The components of each shared (cached, read-only) items array, built once. */
+const sharedComponents = new WeakMap<readonly Item[], readonly ComponentIdentifier[]>()
+
+/**
+ * The component identifiers of an inner list's items. For a shared items array (see
+ * `InnerListCache`) they are built once and shared too: a frozen array of frozen identifiers
+ * whose parameters are read-only.
+ *
+ * @throws RequestError `malformed` when an item is not a non-empty sf-string.
+ */
+function componentsOf(items: readonly Item[]): readonly ComponentIdentifier[] {
+  if (!isSharedItemList(items)) {
+    return items.map(componentFromItem)
+  }
+  let components = sharedComponents.get(items)
+  if (components === undefined) {
+    components = Object.freeze(items.map(componentFromItem))
+    shareComponents(components)
+    sharedComponents.set(items, components)
+  }
+  return components
+}
+
+function parseUniqueDictionary(value: string, field: string, cache?: InnerListCache): Dictionary {
   if (typeof value !== 'string') {
     throw new TypeError(`expected the ${field} value to be a string`)
   }
-  const { dictionary, duplicateKeys } = parseFieldDictionary(value, field)
+  const { dictionary, duplicateKeys } = parseFieldDictionary(value, field, cache)
   if (duplicateKeys) {
     throw new RequestError('duplicate_header', `${field} names the same label twice`)
   }
@@ -218,28 +250,51 @@ function innerListOf(member: Item | InnerList, field: string, label: string): [I
 
 function readSignatureParams(parameters: Parameters, label: string): SignatureParams {
   const params: SignatureParams = {}
+  // The known names are stored by constant property names (no key lookup for a parsed string).
   for (const [name, value] of parameters) {
-    if (INTEGER_PARAMS.has(name)) {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new RequestError(
-          'malformed',
-          `Signature-Input ${label}: ${name} must be a non-negative integer`,
-        )
-      }
-    } else if (STRING_PARAMS.has(name)) {
-      if (typeof value !== 'string') {
-        throw new RequestError('malformed', `Signature-Input ${label}: ${name} must be a string`)
-      }
-    } else if (
-      typeof value !== 'string' &&
-      typeof value !== 'number' &&
-      typeof value !== 'boolean'
-    ) {
-      // Extension parameters of other types (tokens, bytes, dates) are kept out of the typed view;
-      // they still take part in the signature base through `innerList`.
-      continue
+    switch (name) {
+      case 'created':
+        params.created = integerParam(name, value, label)
+        break
+      case 'expires':
+        params.expires = integerParam(name, value, label)
+        break
+      case 'nonce':
+        params.nonce = stringParam(name, value, label)
+        break
+      case 'keyid':
+        params.keyid = stringParam(name, value, label)
+        break
+      case 'alg':
+        params.alg = stringParam(name, value, label)
+        break
+      case 'tag':
+        params.tag = stringParam(name, value, label)
+        break
+      default:
+        // Extension parameters of other types (tokens, bytes, dates) are kept out of the typed
+        // view; they still take part in the signature base through `innerList`.
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+          params[name] = value
+        }
     }
-    params[name] = value as string | number | boolean
   }
   return params
+}
+
+function integerParam(name: string, value: BareItem, label: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RequestError(
+      'malformed',
+      `Signature-Input ${label}: ${name} must be a non-negative integer`,
+    )
+  }
+  return value
+}
+
+function stringParam(name: string, value: BareItem, label: string): string {
+  if (typeof value !== 'string') {
+    throw new RequestError('malformed', `Signature-Input ${label}: ${name} must be a string`)
+  }
+  return value
 }

@@ -46,6 +46,16 @@ interface WindowEntry {
   expiresAt: number
 }
 
+/** Whether `text` holds any UTF-16 surrogate (most keys hold none: no regex pass needed). */
+function hasSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if ((text.charCodeAt(i) & 0xf800) === 0xd800) {
+      return true
+    }
+  }
+  return false
+}
+
 function assertKey(key: unknown, name = 'key'): asserts key is string {
   if (typeof key !== 'string') {
     throw new TypeError(`expected ${name} to be a string, got ${typeof key}`)
@@ -56,7 +66,7 @@ function assertKey(key: unknown, name = 'key'): asserts key is string {
   if (key.length > MAX_KEY_LENGTH) {
     throw new RangeError(`expected ${name} to be at most ${MAX_KEY_LENGTH} characters`)
   }
-  if (LONE_SURROGATE.test(key)) {
+  if (hasSurrogate(key) && LONE_SURROGATE.test(key)) {
     throw new TypeError(`expected ${name} to be well-formed Unicode (no lone surrogates)`)
   }
 }

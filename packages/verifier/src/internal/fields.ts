@@ -54,6 +54,9 @@ export function fieldsFrom(
   source: Headers | readonly FieldLine[],
   single: readonly string[] = SINGLE_FIELDS,
 ): Fields {
+  if (Array.isArray(source)) {
+    return new LineFields(source, single)
+  }
   if (source instanceof Headers) {
     const headers = source
     const host = headers.get('host')
@@ -74,32 +77,93 @@ export function fieldsFrom(
     }
     return { get: (name) => headers.get(name), source: headers }
   }
-  const index = new Map<string, string[]>()
-  for (const line of source) {
-    if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
-      throw new TypeError('fieldLines must be an array of [name, value] pairs')
+  // Any other iterable of lines, as before: read once into an array.
+  return new LineFields([...(source as Iterable<FieldLine>)], single)
+}
+
+/** Up to this many distinct names, a lookup scans an array: cheaper to build than a `Map`. */
+const SMALL_INDEX = 24
+
+/**
+ * Fields over raw lines: one pass lowercases each name once and files its value; a name seen
+ * once holds its value as a string (the common case, no array per field).
+ */
+class LineFields implements Fields {
+  readonly source: readonly FieldLine[]
+  readonly #names: string[] = []
+  readonly #values: (string | string[])[] = []
+  #map: Map<string, string | string[]> | undefined
+
+  constructor(source: readonly FieldLine[], single: readonly string[]) {
+    this.source = source
+    for (let i = 0; i < source.length; i++) {
+      const line = source[i]
+      if (!Array.isArray(line) || typeof line[0] !== 'string' || typeof line[1] !== 'string') {
+        throw new TypeError('fieldLines must be an array of [name, value] pairs')
+      }
+      const name = line[0].toLowerCase()
+      const value = line[1]
+      const map = this.#map
+      if (map !== undefined) {
+        const values = map.get(name)
+        map.set(name, values === undefined ? value : more(values, name, value, single))
+        continue
+      }
+      const names = this.#names
+      let j = 0
+      while (j < names.length && names[j] !== name) {
+        j++
+      }
+      if (j < names.length) {
+        this.#values[j] = more(this.#values[j] as string | string[], name, value, single)
+        continue
+      }
+      names.push(name)
+      this.#values.push(value)
+      if (names.length > SMALL_INDEX) {
+        this.#map = new Map()
+        for (let k = 0; k < names.length; k++) {
+          this.#map.set(names[k] as string, this.#values[k] as string | string[])
+        }
+      }
     }
-    const name = line[0].toLowerCase()
-    const values = index.get(name)
-    if (values === undefined) {
-      index.set(name, [line[1]])
+  }
+
+  get(name: string): string | null {
+    let values: string | string[] | undefined
+    if (this.#map !== undefined) {
+      values = this.#map.get(name)
     } else {
-      if (single.includes(name)) {
-        throw new RequestError('duplicate_header', `${name} appears more than once`)
+      const names = this.#names
+      for (let j = 0; j < names.length; j++) {
+        if (names[j] === name) {
+          values = this.#values[j]
+          break
+        }
       }
-      values.push(line[1])
     }
+    if (values === undefined) {
+      return null
+    }
+    return typeof values === 'string' ? trim(values) : values.map(trim).join(', ')
   }
-  return {
-    get(name) {
-      const values = index.get(name)
-      if (values === undefined) {
-        return null
-      }
-      return values.length === 1 ? trim(values[0] as string) : values.map(trim).join(', ')
-    },
-    source,
+}
+
+/** The values of a field seen again, with `value` added; refuses a second line of `single`. */
+function more(
+  values: string | string[],
+  name: string,
+  value: string,
+  single: readonly string[],
+): string[] {
+  if (single.includes(name)) {
+    throw new RequestError('duplicate_header', `${name} appears more than once`)
   }
+  if (typeof values === 'string') {
+    return [values, value]
+  }
+  values.push(value)
+  return values
 }
 
 function isOws(c: number): boolean {
