@@ -30,6 +30,7 @@ export type { Duration } from './internal/duration.ts'
 export type { JwsKeyResolver } from './internal/jws.ts'
 export type { MasterKeyInput } from './internal/seal.ts'
 export type { KeySource, TokenUser } from './internal/user-claims.ts'
+export { isUserTokenRevoked } from './internal/user-claims.ts'
 export type { UserTokenFormat, VerifiedUserToken } from './internal/verify-user.ts'
 export type {
   IssuedParameterToken,

@@ -177,13 +177,25 @@ export function userFromClaims(claims: JsonObject, sub: string): TokenUser {
   return user
 }
 
+/**
+ * Whether a user token's `jti` is on the issuer's denylist, the store given to
+ * `createUserTokens` as `store` (or to `verifyUserToken` as `denylist`). For callers that
+ * verify once and check revocation again later, such as a cache of verified tokens.
+ *
+ * @example
+ * ```ts
+ * if (await isUserTokenRevoked(store, claims.jti)) throw new Error('revoked')
+ * ```
+ *
+ * @throws `StoreError` `store_unavailable` when the store fails.
+ */
+export async function isUserTokenRevoked(store: KeyValueStore, jti: string): Promise<boolean> {
+  return (await guard(() => store.get(denylistKey(jti)))) !== undefined
+}
+
 /** Checks the jti denylist. @throws `TokenError` `token_revoked`. */
 export async function checkDenylist(store: KeyValueStore | undefined, jti: string): Promise<void> {
-  if (store === undefined) {
-    return
-  }
-  const hit = await guard(() => store.get(denylistKey(jti)))
-  if (hit !== undefined) {
+  if (store !== undefined && (await isUserTokenRevoked(store, jti))) {
     throw new TokenError('token_revoked', 'token has been revoked')
   }
 }

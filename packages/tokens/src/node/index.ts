@@ -6,5 +6,19 @@
  * @module
  */
 export { runTokensCli } from './cli-main.ts'
-export type { NodeListener, NodeListenerOptions, RunningServer, ServeOptions } from './serve.ts'
-export { createNodeListener, serveHandler, serveTokenService, toWebRequest } from './serve.ts'
+export type {
+  NodeListener,
+  NodeListenerOptions,
+  NodeRequestParts,
+  RunningServer,
+  ServeOptions,
+} from './serve.ts'
+export {
+  createNodeListener,
+  readNodeRequest,
+  sendProblem,
+  serveHandler,
+  serveNodeListener,
+  serveTokenService,
+  toWebRequest,
+} from './serve.ts'

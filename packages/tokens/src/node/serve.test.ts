@@ -1,6 +1,13 @@
 import { request as httpRequest } from 'node:http'
+import { RequestError } from '@countersign/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type RunningServer, serveTokenService } from './serve.ts'
+import {
+  type RunningServer,
+  readNodeRequest,
+  sendProblem,
+  serveNodeListener,
+  serveTokenService,
+} from './serve.ts'
 
 let running: RunningServer | undefined
 afterEach(async () => {
@@ -104,5 +111,44 @@ describe('serveTokenService', () => {
     expect(calls).toBe(0)
     const ok = await fetch(`${running.url}/x`, { method: 'POST', body: 'x'.repeat(10) })
     expect(ok.status).toBe(204)
+  })
+})
+
+describe('readNodeRequest and serveNodeListener', () => {
+  it('hands a listener the checked parts, and refuses what toWebRequest refuses', async () => {
+    const seen: unknown[] = []
+    running = await serveNodeListener(
+      (req, res) => {
+        void readNodeRequest(req, { maxBodyBytes: 16 }).then((parts) => {
+          if (parts instanceof RequestError) {
+            sendProblem(res, parts, true)
+            return
+          }
+          seen.push({ ...parts, body: parts.body && Buffer.from(parts.body).toString() })
+          if (parts.target === '/boom') {
+            sendProblem(res, undefined)
+            return
+          }
+          res.writeHead(204).end()
+        })
+      },
+      { port: 0 },
+    )
+    const { port } = new URL(running.url)
+    const base = `http://127.0.0.1:${port}`
+    expect((await fetch(`${base}/a?b=c`, { method: 'POST', body: 'hi' })).status).toBe(204)
+    expect((await fetch(`${base}/x`)).status).toBe(204)
+    expect(seen).toEqual([
+      { method: 'POST', target: '/a?b=c', url: `${base}/a?b=c`, body: 'hi' },
+      { method: 'GET', target: '/x', url: `${base}/x`, body: undefined },
+    ])
+    const big = await fetch(`${base}/a`, { method: 'POST', body: 'x'.repeat(17) })
+    expect(big.status).toBe(413)
+    expect(big.headers.get('connection')).toBe('close')
+    expect(await big.json()).toMatchObject({ code: 'body_too_large' })
+    const boom = await fetch(`${base}/boom`)
+    expect(boom.status).toBe(500)
+    expect(boom.headers.get('content-type')).toBe('application/problem+json')
+    expect(await boom.json()).toMatchObject({ code: 'internal_error' })
   })
 })

@@ -41,6 +41,11 @@ const SINGLE_HEADERS: ReadonlySet<string> = new Set([
 
 const HOST_PATTERN = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
 
+const CONTENT_LENGTH = /^\d{1,15}$/
+const EMPTY = new Uint8Array(0)
+/** Methods `new Request` refuses; refused here before the body is read. */
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
 const INTERNAL_PROBLEM = {
   type: 'https://countersign.dev/errors#internal_error',
   title: 'internal error',
@@ -48,16 +53,22 @@ const INTERNAL_PROBLEM = {
   code: 'internal_error',
 }
 
-function sendProblem(
+/**
+ * Answers with an RFC 9457 problem (`application/problem+json`, `cache-control: no-store`) for
+ * a coded error, or a bare 500 `internal_error` problem when `error` is `undefined`. With
+ * `close`, asks the client to close the connection. When the head was already sent, the
+ * socket is destroyed instead.
+ */
+export function sendProblem(
   res: ServerResponse,
-  error: RequestError | typeof INTERNAL_PROBLEM,
+  error: RequestError | undefined,
   close = false,
 ): void {
   if (res.headersSent) {
     res.destroy()
     return
   }
-  const problem = error instanceof RequestError ? error.toProblem() : error
+  const problem = error === undefined ? INTERNAL_PROBLEM : error.toProblem()
   const body = JSON.stringify(problem)
   res.writeHead(problem.status, {
     'content-type': 'application/problem+json',
@@ -92,32 +103,53 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | 
       chunks.push(chunk)
     })
     req.on('end', () => {
-      const out = new Uint8Array(total)
-      let offset = 0
-      for (const chunk of chunks) {
-        out.set(chunk, offset)
-        offset += chunk.byteLength
-      }
-      finish(out)
+      // One chunk (the usual case for small bodies) is handed over as it is.
+      finish(
+        chunks.length === 1
+          ? (chunks[0] as Buffer)
+          : chunks.length === 0
+            ? EMPTY
+            : Buffer.concat(chunks, total),
+      )
     })
     req.on('error', () => finish(new RequestError('malformed', 'could not read the request body')))
     req.on('aborted', () => finish(new RequestError('malformed', 'request aborted')))
   })
 }
 
+/** A `node:http` request that passed {@link readNodeRequest}'s checks, with its body read. */
+export interface NodeRequestParts {
+  /** The method, upper-case. */
+  method: string
+  /** The request target as sent: a path with an optional query, starting with one `/`. */
+  target: string
+  /** The origin (configured, or `http://` plus the validated `Host`) followed by the target. */
+  url: string
+  /** The body, at most `maxBodyBytes`; `undefined` for `GET` and `HEAD`. */
+  body: Uint8Array | undefined
+}
+
 /**
- * Converts a `node:http` request to a Web `Request`, or a `RequestError` saying why not.
+ * Checks a `node:http` request and reads its body, the first half of {@link toWebRequest}, for
+ * listeners that do not need a Web `Request`. Refused with a `RequestError`: a repeated
+ * single-valued header (`Host`, `Content-Type`, `Content-Length`, `Authorization`,
+ * `Transfer-Encoding`, `Origin` and the token headers; Node keeps only the first, so the raw
+ * lines are checked), a target that is not a path (absolute-form, asterisk-form, `//`), a missing
+ * or invalid `Host` when no origin is configured, a target that does not make a URL,
+ * `CONNECT`/`TRACE`/`TRACK`, an invalid `Content-Length`, and a body over `maxBodyBytes`
+ * (`body_too_large`, before reading when the length is declared).
  */
-export async function toWebRequest(
+export async function readNodeRequest(
   req: IncomingMessage,
   options: NodeListenerOptions = {},
-): Promise<Request | RequestError> {
+): Promise<NodeRequestParts | RequestError> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
   const raw = req.rawHeaders
-  const seen = new Set<string>()
+  let seen: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase()
     if (SINGLE_HEADERS.has(name)) {
+      seen ??= new Set<string>()
       if (seen.has(name)) {
         return new RequestError('duplicate_header', `duplicate ${name} header`)
       }
@@ -139,26 +171,19 @@ export async function toWebRequest(
     }
     origin = `http://${host}`
   }
-  let url: URL
-  try {
-    url = new URL(origin.replace(/\/+$/, '') + target)
-  } catch {
+  const url = origin.replace(/\/+$/, '') + target
+  if (!URL.canParse(url)) {
     return new RequestError('malformed', 'invalid request target')
   }
-  const headers = new Headers()
-  try {
-    for (let i = 0; i < raw.length; i += 2) {
-      headers.append(raw[i] as string, raw[i + 1] as string)
-    }
-  } catch {
-    return new RequestError('malformed', 'invalid header')
-  }
   const method = (req.method ?? 'GET').toUpperCase()
+  if (FORBIDDEN_METHODS.has(method)) {
+    return new RequestError('malformed', 'invalid request')
+  }
   let body: Uint8Array | undefined
   if (method !== 'GET' && method !== 'HEAD') {
     const length = req.headers['content-length']
     if (length !== undefined) {
-      if (!/^\d{1,15}$/.test(length)) {
+      if (!CONTENT_LENGTH.test(length)) {
         return new RequestError('malformed', 'invalid Content-Length')
       }
       if (Number(length) > maxBodyBytes) {
@@ -171,9 +196,34 @@ export async function toWebRequest(
     }
     body = read
   }
+  return { method, target, url, body }
+}
+
+/**
+ * Converts a `node:http` request to a Web `Request`, or a `RequestError` saying why not: the
+ * checks of {@link readNodeRequest}, then header values that a `Headers` refuses.
+ */
+export async function toWebRequest(
+  req: IncomingMessage,
+  options: NodeListenerOptions = {},
+): Promise<Request | RequestError> {
+  const parts = await readNodeRequest(req, options)
+  if (parts instanceof RequestError) {
+    return parts
+  }
+  const raw = req.rawHeaders
+  const headers = new Headers()
   try {
-    return new Request(url, {
-      method,
+    for (let i = 0; i < raw.length; i += 2) {
+      headers.append(raw[i] as string, raw[i + 1] as string)
+    }
+  } catch {
+    return new RequestError('malformed', 'invalid header')
+  }
+  const { body } = parts
+  try {
+    return new Request(parts.url, {
+      method: parts.method,
       headers,
       ...(body === undefined || body.byteLength === 0
         ? {}
@@ -208,7 +258,7 @@ export function createNodeListener(
       try {
         response = await handler(request)
       } catch {
-        sendProblem(res, INTERNAL_PROBLEM, true)
+        sendProblem(res, undefined, true)
         return
       }
       const body =
@@ -282,15 +332,33 @@ export function serveHandler(
   handler: (request: Request) => Promise<Response>,
   options: ServeOptions = {},
 ): Promise<RunningServer> {
+  return serveNodeListener(createNodeListener(handler, options), options)
+}
+
+/**
+ * Serves a `node:http` listener with the settings of {@link serveHandler}: conservative
+ * timeouts (30 s per request, 10 s for headers, 5 s keep-alive), `Expect: 100-continue`
+ * answered with 413 when the declared body is over `maxBodyBytes`, a bare 400 for requests
+ * Node cannot parse, and port 8080 on `127.0.0.1` unless told otherwise. For listeners that make
+ * the checks of {@link readNodeRequest} themselves.
+ *
+ * @example
+ * ```ts
+ * const { url, close } = await serveNodeListener((req, res) => res.end('ok'), { port: 0 })
+ * ```
+ */
+export function serveNodeListener(
+  listener: NodeListener,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
-  const listener = createNodeListener(handler, options)
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
     listener,
   )
   server.on('checkContinue', (req, res) => {
     const length = req.headers['content-length']
-    if (length !== undefined && /^\d{1,15}$/.test(length) && Number(length) > maxBodyBytes) {
+    if (length !== undefined && CONTENT_LENGTH.test(length) && Number(length) > maxBodyBytes) {
       sendProblem(
         res,
         new RequestError('body_too_large', `body larger than ${maxBodyBytes} bytes`),
