@@ -5,7 +5,9 @@
  * Everything runs in this process on 127.0.0.1 ports: one upstream API on `node:http` that
  * answers a small JSON (it does not verify, so the relay itself is measured), a bare proxy
  * (`node:http` + `undici.request` on a shared `Agent`), `@fastify/http-proxy`, and the relay
- * served by `serveRelay` with an Ed25519 and an HMAC-SHA256 target. One more case sends the
+ * served by `serveRelay` with an Ed25519 and an HMAC-SHA256 target, with its default
+ * verified-token cache and again with `auth.cache: false` (every token verified); the relay
+ * clients cycle through `USER_TOKENS` distinct users' tokens. One more case sends the
  * relay's Ed25519 requests to a route of the API that checks them with `createRelayVerifier`
  * (the whole path a real deployment pays). The load generator is an undici `Pool` per server,
  * keeping `IN_FLIGHT` requests in flight; every answer is checked (status 200 and the API's
@@ -46,6 +48,12 @@ import type { Case, Group } from '../harness.ts'
 
 /** Requests kept in flight by the load generator (and connections per client pool). */
 const IN_FLIGHT = 32
+/**
+ * Distinct user tokens the relay clients cycle through (one user each), so the relay sees many
+ * users rather than one token: with the verified-token cache each is checked once per
+ * `maxAgeMs` (60 s), without it every request pays the signature check.
+ */
+const USER_TOKENS = 1000
 const ISSUER = 'https://tokens.example'
 const AUDIENCE = 'relay-bench'
 const USER = { id: 'user-123', name: 'Ada Lovelace' }
@@ -57,6 +65,8 @@ const TAG = 'countersign-relay'
 
 const BARE = 'bare undici proxy'
 const FASTIFY = '@fastify/http-proxy'
+const ED_UNCACHED = 'relay Ed25519, no token cache'
+const HMAC_UNCACHED = 'relay HMAC, no token cache'
 
 // --- Latencies ----------------------------------------------------------------------------------
 
@@ -228,6 +238,8 @@ interface Client {
   path: string
   headers: Record<string, string>
   body: Buffer
+  /** When set, each measured request takes the next of these headers (one user token each). */
+  rotate?: Record<string, string>[]
 }
 
 interface State {
@@ -237,6 +249,7 @@ interface State {
   fastify: FastifyInstance
   relay: ReturnType<typeof createRelay>
   relayServer: Awaited<ReturnType<typeof serveRelay>>
+  uncachedServer: Awaited<ReturnType<typeof serveRelay>>
   clients: Record<string, Client>
 }
 
@@ -265,13 +278,15 @@ async function send(c: Client, headers = c.headers): Promise<{ status: number; t
 function caseFn(name: string): () => Promise<void> {
   const list: number[] = []
   latencies.set(name, list)
+  let next = 0
   return async () => {
     const c = need().clients[name]!
+    const headers = c.rotate === undefined ? c.headers : c.rotate[next++ % c.rotate.length]!
     const t0 = performance.now()
     const { statusCode, body } = await c.pool.request({
       path: c.path,
       method: 'POST',
-      headers: c.headers,
+      headers,
       body: c.body,
     })
     const text = await body.text()
@@ -295,6 +310,11 @@ async function setup(): Promise<void> {
   // The user token, and the relay's keys.
   const issuer = createUserTokens({ issuer: ISSUER, keys: createSigningKeys() })
   const { token } = await issuer.issueUserToken({ user: USER, audience: AUDIENCE, ttl: '2h' })
+  const userTokens = [token]
+  for (let i = 1; i < USER_TOKENS; i++) {
+    const user = { id: `user-${1000 + i}`, name: USER.name }
+    userTokens.push((await issuer.issueUserToken({ user, audience: AUDIENCE, ttl: '2h' })).token)
+  }
   const userKeys = createKeyRing(
     await Promise.all((await issuer.jwks()).keys.map((k) => importKey(k))),
   )
@@ -318,9 +338,15 @@ async function setup(): Promise<void> {
   await fastify.listen({ port: 0, host: '127.0.0.1' })
   const fastifyUrl = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`
 
-  const relay = createRelay({
+  const relayOptions = (cache: boolean): Parameters<typeof createRelay>[0] => ({
     keys: createKeyRing([privateKey]),
-    auth: { type: 'countersign', issuer: ISSUER, audience: AUDIENCE, keys: userKeys },
+    auth: {
+      type: 'countersign',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: userKeys,
+      ...(cache ? {} : { cache: false }),
+    },
     targets: [
       { id: 'ed', baseUrl: `${upstream.url}/api/ed`, allowPrivateNetwork: true },
       {
@@ -332,9 +358,15 @@ async function setup(): Promise<void> {
       { id: 'verify', baseUrl: `${upstream.url}/api/verify`, allowPrivateNetwork: true },
     ],
   })
+  // The default relay (verified-token cache on) and one that checks every token.
+  const relay = createRelay(relayOptions(true))
   closers.push(() => relay.close())
   const relayServer = await serveRelay(relay, { port: 0, host: '127.0.0.1' })
   closers.push(() => relayServer.close())
+  const uncached = createRelay(relayOptions(false))
+  closers.push(() => uncached.close())
+  const uncachedServer = await serveRelay(uncached, { port: 0, host: '127.0.0.1' })
+  closers.push(() => uncachedServer.close())
 
   const pools = new Map<string, Pool>()
   const poolFor = (origin: string): Pool => {
@@ -350,11 +382,13 @@ async function setup(): Promise<void> {
   const json = { 'content-type': 'application/json' }
   const relayBody = (route: string): Buffer =>
     Buffer.from(JSON.stringify({ url: `${upstream.url}/api/${route}/orders`, data: DATA }))
-  const relayClient = (route: string): Client => ({
-    pool: poolFor(relayServer.url),
+  const rotate = userTokens.map((t) => ({ ...json, authorization: `Bearer ${t}` }))
+  const relayClient = (route: string, server = relayServer): Client => ({
+    pool: poolFor(server.url),
     path: '/secure-request',
     headers: { ...json, authorization: `Bearer ${token}` },
     body: relayBody(route),
+    rotate,
   })
   // The plain paths get the same bytes the relay's client sends.
   const plain = relayBody('ed')
@@ -364,9 +398,11 @@ async function setup(): Promise<void> {
     [FASTIFY]: { pool: poolFor(fastifyUrl), path: '/api/orders', headers: json, body: plain },
     'relay Ed25519': relayClient('ed'),
     'relay HMAC': relayClient('hmac'),
+    [ED_UNCACHED]: relayClient('ed', uncachedServer),
+    [HMAC_UNCACHED]: relayClient('hmac', uncachedServer),
     'relay Ed25519, API verifies': relayClient('verify'),
   }
-  st = { upstream, bareAgent, bare, fastify, relay, relayServer, clients }
+  st = { upstream, bareAgent, bare, fastify, relay, relayServer, uncachedServer, clients }
 
   // Every path returns the API's answer; the plain ones deliver the body as sent.
   upstream.capture = true
@@ -383,17 +419,15 @@ async function setup(): Promise<void> {
   }
 
   // The relay paths: answer passed back, request signed, envelope right, signature valid.
+  const edCheck = (request: Request) =>
+    verifyRelayRequest(request, { keys: [publicKey], relayTag: TAG })
+  const hmacCheck = (request: Request) =>
+    createRelayVerifier({ keys: [hmacKey], relayTag: TAG }).verify(request)
   const checks: [string, string, (request: Request) => Promise<unknown>][] = [
-    [
-      'relay Ed25519',
-      'ed',
-      (request) => verifyRelayRequest(request, { keys: [publicKey], relayTag: TAG }),
-    ],
-    [
-      'relay HMAC',
-      'hmac',
-      (request) => createRelayVerifier({ keys: [hmacKey], relayTag: TAG }).verify(request),
-    ],
+    ['relay Ed25519', 'ed', edCheck],
+    ['relay HMAC', 'hmac', hmacCheck],
+    [ED_UNCACHED, 'ed', edCheck],
+    [HMAC_UNCACHED, 'hmac', hmacCheck],
   ]
   for (const [name, route, verify] of checks) {
     upstream.captured.length = 0
@@ -447,16 +481,32 @@ async function setup(): Promise<void> {
   if (verified.status !== 200 || verified.text !== ANSWER_TEXT) {
     throw new Error(`relay Ed25519, API verifies: got ${verified.status} ${verified.text}`)
   }
-  const c = clients['relay Ed25519']!
+  // Steady state for the cached relay: every user's token verified once (as it would be within
+  // the first of its requests in a 60 s window), so the rounds measure hits, not a cold cache.
+  const warm = clients['relay Ed25519']!
+  for (let i = 0; i < rotate.length; i += IN_FLIGHT) {
+    const batch = rotate.slice(i, i + IN_FLIGHT).map((headers) => send(warm, headers))
+    for (const got of await Promise.all(batch)) {
+      if (got.status !== 200 || got.text !== ANSWER_TEXT) {
+        throw new Error(`relay Ed25519: warming the token cache got ${got.status} ${got.text}`)
+      }
+    }
+  }
+  upstream.captured.length = 0
+
+  // Both relays have seen `token` by now (the cached one holds it): a tampered copy must still
+  // be refused.
   const [h, p, s] = token.split('.') as [string, string, string]
   const flipped = `${h}.${p}.${s.slice(0, -2)}${s.at(-2) === 'A' ? 'B' : 'A'}${s.at(-1)}`
-  for (const [what, headers] of [
-    ['no token', json],
-    ['tampered token', { ...json, authorization: `Bearer ${flipped}` }],
-  ] as const) {
-    const got = await send(c, headers)
-    if (got.status !== 401) {
-      throw new Error(`relay: a request with ${what} got ${got.status}, expected 401`)
+  for (const name of ['relay Ed25519', ED_UNCACHED]) {
+    for (const [what, headers] of [
+      ['no token', json],
+      ['tampered token', { ...json, authorization: `Bearer ${flipped}` }],
+    ] as const) {
+      const got = await send(clients[name]!, headers)
+      if (got.status !== 401) {
+        throw new Error(`${name}: a request with ${what} got ${got.status}, expected 401`)
+      }
     }
   }
 }
@@ -507,11 +557,28 @@ export const groups: Group[] = [
       relayCase(FASTIFY, { note: latencyNote(FASTIFY, { prefix: 'default options; ' }) }),
       relayCase('relay Ed25519', {
         target: { ratio: 0.6, of: BARE },
-        note: latencyNote('relay Ed25519', { targets: true }),
+        note: latencyNote('relay Ed25519', {
+          prefix: `default options: verified-token cache on, ${USER_TOKENS.toLocaleString('en-US')} users' tokens in turn; `,
+          targets: true,
+        }),
       }),
       relayCase('relay HMAC', {
         target: { ratio: 0.8, of: BARE },
-        note: latencyNote('relay HMAC', { targets: true }),
+        note: latencyNote('relay HMAC', { prefix: 'default options, as above; ', targets: true }),
+      }),
+      relayCase(ED_UNCACHED, {
+        target: { ratio: 0.6, of: BARE },
+        note: latencyNote(ED_UNCACHED, {
+          prefix: 'auth.cache: false (every token verified); ',
+          targets: true,
+        }),
+      }),
+      relayCase(HMAC_UNCACHED, {
+        target: { ratio: 0.8, of: BARE },
+        note: latencyNote(HMAC_UNCACHED, {
+          prefix: 'auth.cache: false (every token verified); ',
+          targets: true,
+        }),
       }),
       relayCase('relay Ed25519, API verifies', {
         note: latencyNote('relay Ed25519, API verifies', {

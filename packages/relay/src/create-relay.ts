@@ -8,7 +8,6 @@
 import {
   createKeyRing,
   createMemoryStore,
-  generateNonce,
   isJsonObject,
   type KeyRing,
   parseJsonStrict,
@@ -20,17 +19,27 @@ import { createSigner, type Signer } from '@countersign/signer'
 import { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from '@countersign/verifier'
 import type { Agent } from 'undici'
 import { emitAudit } from './audit.ts'
-import { type Authenticator, createAuthenticator } from './auth/create-authenticator.ts'
+import { createRelayAuthenticator } from './auth/create-authenticator.ts'
 import { checkRelayOptions, decodeSecret } from './config/validate-relay-config.ts'
 import {
   BASE_HEADERS,
-  jsonResponse,
+  jsonAnswer,
   parseMediaType,
+  problemAnswer,
   problemBody,
   problemResponse,
   readCappedBody,
 } from './internal/http.ts'
+import { randomId } from './internal/random-id.ts'
 import { checkRateLimits } from './internal/rate-limit.ts'
+import {
+  RELAY_CORE,
+  type RelayAnswer,
+  type RelayCore,
+  type RelayInput,
+  toResponse,
+  type WithRelayCore,
+} from './internal/relay-input.ts'
 import { postUpstream } from './internal/upstream.ts'
 import { createGuardedAgent } from './ssrf/guarded-agent.ts'
 import { createTargetMatcher, type MatchableTarget } from './targets/match-target.ts'
@@ -116,8 +125,8 @@ function parseItem(value: unknown, where: string): Item {
   return { url: value.url, data: value.data === undefined ? null : value.data }
 }
 
-function checkContentType(request: Request): void {
-  const type = parseMediaType(request.headers.get('content-type'))
+function checkContentType(input: RelayInput): void {
+  const type = parseMediaType(input.header('content-type'))
   if (type === undefined) {
     throw new RequestError(
       'unsupported_media_type',
@@ -268,16 +277,17 @@ export function createRelay(options: RelayOptions): RelayHandler {
   const ttl = options.signatureTtlSeconds ?? DEFAULTS.signatureTtlSeconds
   const targets = options.targets.map((target) => compileTarget(target, ring, options, ttl))
   const matcher = createTargetMatcher(targets)
-  const authenticate: Authenticator = createAuthenticator(options.auth)
+  const auth = createRelayAuthenticator(options.auth)
   const store: WindowCounterStore = options.store ?? createMemoryStore()
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes
   const maxJsonDepth = options.maxJsonDepth ?? DEFAULTS.maxJsonDepth
   const maxBatchSize = options.maxBatchSize ?? DEFAULTS.maxBatchSize
   const allowedOrigins = new Set(options.cors?.allowedOrigins ?? [])
   const audit = options.audit
+  const rateLimit = options.rateLimit
 
-  const corsHeaders = (request: Request): Record<string, string> => {
-    const origin = request.headers.get('origin')
+  const corsHeaders = (input: RelayInput): Record<string, string> => {
+    const origin = input.header('origin')
     if (origin === null || !allowedOrigins.has(origin)) {
       return allowedOrigins.size > 0 ? { vary: 'origin' } : {}
     }
@@ -300,10 +310,12 @@ export function createRelay(options: RelayOptions): RelayHandler {
     try {
       const { target, url } = matcher.match(item.url)
       targetId = target.id
-      const limited = await checkRateLimits(store, options.rateLimit, user.user_id, target.id)
-      rateHeaders = limited.headers
-      if (limited.error !== undefined) {
-        return { ...problemItem(limited.error, rateHeaders), targetId }
+      if (rateLimit !== undefined) {
+        const limited = await checkRateLimits(store, rateLimit, user.user_id, target.id)
+        rateHeaders = limited.headers
+        if (limited.error !== undefined) {
+          return { ...problemItem(limited.error, rateHeaders), targetId }
+        }
       }
       const envelope: Record<string, unknown> = {
         user,
@@ -358,15 +370,19 @@ export function createRelay(options: RelayOptions): RelayHandler {
   }
 
   const secureRequest = async (
-    request: Request,
+    input: RelayInput,
+    request: Request | undefined,
     cors: Record<string, string>,
-  ): Promise<Response> => {
-    const started = performance.now()
+  ): Promise<RelayAnswer> => {
+    const started = audit === undefined ? 0 : performance.now()
     const time = new Date().toISOString()
-    const requestId = `req_${generateNonce(12)}`
+    const requestId = `req_${randomId()}`
     let userId: string | undefined
     let bytesIn = 0
-    const finish = (response: Response, bytesOut: number, extra: Partial<RelayAuditEvent>) => {
+    const finish = (response: RelayAnswer, bytesOut: number, extra: Partial<RelayAuditEvent>) => {
+      if (audit === undefined) {
+        return response
+      }
       emitAudit(audit, {
         time,
         requestId,
@@ -386,7 +402,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
       if (body.code === 'not_logged_in') {
         extra['www-authenticate'] = 'Bearer'
       }
-      const response = new Response(text, {
+      const response: RelayAnswer = {
         status: body.status as number,
         headers: {
           ...BASE_HEADERS,
@@ -396,17 +412,21 @@ export function createRelay(options: RelayOptions): RelayHandler {
           ...headers,
           ...cors,
         },
-      })
+        body: text,
+      }
       return finish(response, utf8(text).byteLength, { code: body.code as RelayAuditEvent['code'] })
     }
 
     let user: RelayUser
     let parsed: unknown
     try {
-      user = await authenticate(request)
+      user =
+        auth.fromHeader !== undefined
+          ? await auth.fromHeader(input.header('authorization'))
+          : await auth.fromRequest(request as Request)
       userId = user.user_id
-      checkContentType(request)
-      const bytes = await readCappedBody(request, maxRequestBytes)
+      checkContentType(input)
+      const bytes = await input.readBody(maxRequestBytes)
       bytesIn = bytes.byteLength
       let text: string
       try {
@@ -436,10 +456,11 @@ export function createRelay(options: RelayOptions): RelayHandler {
       if (result.contentType !== undefined) {
         headers['content-type'] = result.contentType
       }
-      const response = new Response(
-        NULL_BODY_STATUSES.has(result.status) ? null : (result.body as Uint8Array<ArrayBuffer>),
-        { status: result.status, headers },
-      )
+      const response: RelayAnswer = {
+        status: result.status,
+        headers,
+        body: NULL_BODY_STATUSES.has(result.status) ? null : result.body,
+      }
       return finish(response, result.body.byteLength, {
         ...(result.targetId === undefined ? {} : { targetId: result.targetId }),
         ...(result.code === undefined ? {} : { code: result.code }),
@@ -479,7 +500,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
     })
     const answer = results.map((result) => ({ status: result.status, body: decodeBody(result) }))
     const text = JSON.stringify(answer)
-    return new Response(text, {
+    return {
       status: 200,
       headers: {
         ...BASE_HEADERS,
@@ -487,19 +508,23 @@ export function createRelay(options: RelayOptions): RelayHandler {
         'x-request-id': requestId,
         ...cors,
       },
-    })
+      body: text,
+    }
   }
 
-  const route = async (request: Request): Promise<Response> => {
-    const { pathname } = new URL(request.url)
-    const method = request.method
+  const route = (
+    input: RelayInput,
+    request: Request | undefined,
+  ): RelayAnswer | Promise<RelayAnswer> => {
+    const { pathname, method } = input
     switch (pathname) {
       case '/secure-request': {
-        const cors = corsHeaders(request)
+        const cors = corsHeaders(input)
         if (method === 'OPTIONS' && allowedOrigins.size > 0) {
           const allowed = 'access-control-allow-origin' in cors
-          return new Response(null, {
+          return {
             status: 204,
+            body: null,
             headers: allowed
               ? {
                   ...cors,
@@ -508,42 +533,40 @@ export function createRelay(options: RelayOptions): RelayHandler {
                   'access-control-max-age': String(options.cors?.maxAgeSeconds ?? 600),
                 }
               : cors,
-          })
+          }
         }
         if (method !== 'POST') {
-          return problemResponse(new RequestError('method_not_allowed', 'use POST'), {
+          return problemAnswer(new RequestError('method_not_allowed', 'use POST'), {
             allow: allowedOrigins.size > 0 ? 'POST, OPTIONS' : 'POST',
             ...cors,
           })
         }
-        return secureRequest(request, cors)
+        return secureRequest(input, request, cors)
       }
       case '/.well-known/jwks.json':
         if (method !== 'GET' && method !== 'HEAD') {
-          return problemResponse(new RequestError('method_not_allowed', 'use GET'), {
+          return problemAnswer(new RequestError('method_not_allowed', 'use GET'), {
             allow: 'GET, HEAD',
           })
         }
-        return new Response(
-          method === 'HEAD' ? null : JSON.stringify(ring?.jwks() ?? { keys: [] }),
-          {
-            status: 200,
-            headers: {
-              'content-type': 'application/jwk-set+json',
-              'cache-control': 'public, max-age=300',
-              'x-content-type-options': 'nosniff',
-            },
+        return {
+          status: 200,
+          headers: {
+            'content-type': 'application/jwk-set+json',
+            'cache-control': 'public, max-age=300',
+            'x-content-type-options': 'nosniff',
           },
-        )
+          body: method === 'HEAD' ? null : JSON.stringify(ring?.jwks() ?? { keys: [] }),
+        }
       case '/healthz':
         if (method !== 'GET' && method !== 'HEAD') {
-          return problemResponse(new RequestError('method_not_allowed', 'use GET'), {
+          return problemAnswer(new RequestError('method_not_allowed', 'use GET'), {
             allow: 'GET, HEAD',
           })
         }
-        return jsonResponse(200, { status: 'ok' })
+        return jsonAnswer(200, { status: 'ok' })
       default:
-        return problemResponse(new RequestError('not_found', 'no such route'))
+        return problemAnswer(new RequestError('not_found', 'no such route'))
     }
   }
 
@@ -552,11 +575,29 @@ export function createRelay(options: RelayOptions): RelayHandler {
       if (!(request instanceof Request)) {
         throw new TypeError('the relay handles Request objects')
       }
-      return await route(request)
+      const input: RelayInput = {
+        method: request.method,
+        pathname: new URL(request.url).pathname,
+        header: (name) => request.headers.get(name),
+        readBody: (maxBytes) => readCappedBody(request, maxBytes),
+      }
+      return toResponse(await route(input, request))
     } catch (error) {
       return problemResponse(error)
     }
-  }) as RelayHandler
+  }) as RelayHandler & WithRelayCore
+  if (auth.fromHeader !== undefined) {
+    // The same routes without a Web Request/Response, for the node:http server: only when the
+    // auth reads nothing but the Authorization header (a custom hook gets a real Request).
+    const core: RelayCore = async (input) => {
+      try {
+        return await route(input, undefined)
+      } catch (error) {
+        return problemAnswer(error)
+      }
+    }
+    Object.defineProperty(handler, RELAY_CORE, { value: core })
+  }
   handler.close = async () => {
     await Promise.all(targets.map((target) => target.agent.close()))
   }

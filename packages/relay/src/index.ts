@@ -62,5 +62,6 @@ export type {
   RelaySkapiCompat,
   RelayTarget,
   RelayTargetSigning,
+  RelayTokenCache,
   RelayUser,
 } from './types.ts'

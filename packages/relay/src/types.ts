@@ -3,7 +3,14 @@
  *
  * @module
  */
-import type { ErrorCode, Jwks, Key, KeyRing, WindowCounterStore } from '@countersign/core'
+import type {
+  ErrorCode,
+  Jwks,
+  Key,
+  KeyRing,
+  KeyValueStore,
+  WindowCounterStore,
+} from '@countersign/core'
 import type { KeySource } from '@countersign/tokens'
 import type { HostResolver } from './ssrf/guarded-agent.ts'
 
@@ -83,6 +90,29 @@ export interface CountersignAuth {
   jwksUrl?: string
   /** Verification keys (a key ring, keys, or a `kid` resolver). */
   keys?: KeySource
+  /**
+   * The issuer's jti denylist (the store given to `createUserTokens`): when set, revoked tokens
+   * are refused, also on a cache hit. Default: no revocation check.
+   */
+  denylist?: KeyValueStore
+  /**
+   * The verified-token cache: the exact token string to the user its verification produced,
+   * so a token sent again skips the signature check. An entry is used until the token's `exp`
+   * or `maxAgeMs` after it was verified, whichever is first, and only while the token's `kid`
+   * still resolves to the key that verified it (a key removed from the ring or the JWKS ends
+   * it); the denylist, when set, is checked on every hit. Failures are never cached; tokens
+   * over 4096 characters are not cached. `false` verifies every request.
+   * Default `{ maxEntries: 10_000, maxAgeMs: 60_000 }`.
+   */
+  cache?: false | RelayTokenCache
+}
+
+/** Settings of the verified-token cache ({@link CountersignAuth.cache}). */
+export interface RelayTokenCache {
+  /** The most tokens held; the oldest goes first. Default 10,000. */
+  maxEntries?: number
+  /** The longest an entry is used after the token was verified, in ms. Default 60,000. */
+  maxAgeMs?: number
 }
 
 /** Users proved by RFC 7662 token introspection at the token service. */

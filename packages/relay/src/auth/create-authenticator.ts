@@ -9,13 +9,20 @@ import {
   AuthError,
   type CountersignError,
   digest,
+  fromBase64Url,
   isCountersignError,
   type Jwks,
+  type KeyValueStore,
   toBase64Url,
   UpstreamError,
   utf8,
 } from '@countersign/core'
-import { createRemoteJwks, type KeySource, verifyUserToken } from '@countersign/tokens'
+import {
+  createRemoteJwks,
+  isUserTokenRevoked,
+  type KeySource,
+  verifyUserToken,
+} from '@countersign/tokens'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
 import { hasControlCharacter } from '../internal/text.ts'
 import type {
@@ -26,9 +33,24 @@ import type {
   RelayAuth,
   RelayUser,
 } from '../types.ts'
+import { createTokenCache } from './token-cache.ts'
 
 /** Authenticates the end user of a request. */
 export type Authenticator = (request: Request) => Promise<RelayUser>
+
+/** An authenticator that needs only the `Authorization` value (`null` when absent). */
+export type HeaderAuthenticator = (authorization: string | null) => Promise<RelayUser>
+
+/**
+ * The relay's own view of an authenticator: `fromHeader` when the `Authorization` header is
+ * all it reads (every type but `custom`), so a server need not build a `Request` for it.
+ *
+ * @internal
+ */
+export interface RelayAuthenticator {
+  fromRequest: Authenticator
+  fromHeader: HeaderAuthenticator | undefined
+}
 
 /** Claims that describe the token rather than the user; not passed on in `user`. */
 const TOKEN_CLAIMS: ReadonlySet<string> = new Set([
@@ -67,7 +89,15 @@ function notLoggedIn(message: string, cause?: unknown): AuthError {
  * @throws {@link @countersign/core!AuthError} `not_logged_in` when there is none or it is malformed.
  */
 export function bearerToken(request: Request): string {
-  const header = request.headers.get('authorization')
+  return bearerTokenOf(request.headers.get('authorization'))
+}
+
+/**
+ * The bearer token of an `Authorization` value (`null` when the header is absent).
+ *
+ * @throws {@link @countersign/core!AuthError} `not_logged_in` when there is none or it is malformed.
+ */
+export function bearerTokenOf(header: string | null): string {
   if (header === null) {
     throw notLoggedIn('no Authorization: Bearer token')
   }
@@ -105,21 +135,58 @@ function tokenFailure(error: unknown): CountersignError {
   return notLoggedIn('the session token is not valid', error)
 }
 
-function countersignAuthenticator(auth: CountersignAuth): Authenticator {
+/** Default of `auth.cache` for `type: 'countersign'`. */
+export const DEFAULT_TOKEN_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 } as const
+
+type KidLookup = (kid: string) => unknown
+
+/** A `kid` lookup over a key source, as `@countersign/tokens` resolves it. */
+function keySourceLookup(source: KeySource): KidLookup {
+  if (typeof source === 'function') {
+    return source
+  }
+  if (Array.isArray(source)) {
+    const byId = new Map<string, unknown>()
+    for (const key of source as readonly { keyId: string }[]) {
+      byId.set(key.keyId, key)
+    }
+    return (kid) => byId.get(kid)
+  }
+  const holder = source as { get(kid: string): unknown }
+  return (kid) => holder.get(kid)
+}
+
+/** The `kid` of a compact JWS's protected header, or `undefined`. */
+function headerKid(token: string): string | undefined {
+  const dot = token.indexOf('.')
+  if (dot <= 0) {
+    return undefined
+  }
+  try {
+    const header: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(token.slice(0, dot))))
+    const kid = (header as { kid?: unknown } | null)?.kid
+    return typeof kid === 'string' ? kid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function countersignAuthenticator(auth: CountersignAuth): HeaderAuthenticator {
   let keys: KeySource | undefined = auth.keys
   let jwks: Jwks | undefined = auth.jwks
   if (auth.jwksUrl !== undefined) {
     keys = createRemoteJwks(auth.jwksUrl)
     jwks = undefined
   }
+  const denylist = auth.denylist
   const options = {
     issuer: auth.issuer,
     audience: auth.audience,
     ...(keys === undefined ? {} : { keys }),
     ...(jwks === undefined ? {} : { jwks }),
+    ...(denylist === undefined ? {} : { denylist }),
   }
-  return async (request) => {
-    const token = bearerToken(request)
+  const verify = async (token: string): Promise<RelayUser> => {
     let verified: Awaited<ReturnType<typeof verifyUserToken>>
     try {
       verified = await verifyUserToken(token, options)
@@ -129,9 +196,84 @@ function countersignAuthenticator(auth: CountersignAuth): Authenticator {
     const { id, ...rest } = verified.user
     return userFromClaims(id, rest)
   }
+  const settings = auth.cache === undefined ? DEFAULT_TOKEN_CACHE : auth.cache
+  if (settings === false) {
+    return async (authorization) => verify(bearerTokenOf(authorization))
+  }
+  const cache = createTokenCache({
+    maxEntries: settings.maxEntries ?? DEFAULT_TOKEN_CACHE.maxEntries,
+    maxAgeMs: settings.maxAgeMs ?? DEFAULT_TOKEN_CACHE.maxAgeMs,
+  })
+  // What a kid resolves to now: the key object (key ring, keys, resolver, remote JWKS), or for
+  // a static JWKS object its JWK (the tokens package imports a JWKS object once).
+  const lookup: KidLookup =
+    keys !== undefined
+      ? keySourceLookup(keys)
+      : (kid) => jwks?.keys.find((jwk) => (jwk as { kid?: unknown }).kid === kid)
+
+  const isRevoked = (jti: string): Promise<boolean> =>
+    isUserTokenRevoked(denylist as KeyValueStore, jti)
+
+  return async (authorization) => {
+    const token = bearerTokenOf(authorization)
+    const now = Date.now()
+    const hit = cache.get(token, now)
+    if (hit !== undefined) {
+      let current = lookup(hit.kid)
+      if (current instanceof Promise) {
+        current = await current
+      }
+      if (current === hit.key) {
+        if (denylist !== undefined && (await isRevoked(hit.jti))) {
+          cache.delete(token)
+          throw notLoggedIn('the session token is not valid')
+        }
+        return hit.user
+      }
+      cache.delete(token)
+    }
+    // A miss: the full verification, noting which key the token's kid resolved to.
+    let usedKid: string | undefined
+    let usedKey: unknown
+    const capture =
+      keys === undefined
+        ? options
+        : {
+            ...options,
+            keys: async (kid: string) => {
+              const key = await lookup(kid)
+              usedKid = kid
+              usedKey = key
+              return key as Awaited<ReturnType<Extract<KeySource, (kid: string) => unknown>>>
+            },
+          }
+    let verified: Awaited<ReturnType<typeof verifyUserToken>>
+    try {
+      verified = await verifyUserToken(token, capture)
+    } catch (error) {
+      throw tokenFailure(error)
+    }
+    const { id, ...rest } = verified.user
+    const user = userFromClaims(id, rest)
+    if (keys === undefined) {
+      usedKid = headerKid(token)
+      usedKey = usedKid === undefined ? undefined : lookup(usedKid)
+    }
+    if (usedKid !== undefined && usedKey !== undefined && usedKey !== null) {
+      cache.set(token, {
+        user,
+        jti: verified.jti,
+        kid: usedKid,
+        key: usedKey,
+        verifiedAt: now,
+        expiresAt: verified.expiresAt.getTime(),
+      })
+    }
+    return user
+  }
 }
 
-function oidcAuthenticator(auth: OidcAuth): Authenticator {
+function oidcAuthenticator(auth: OidcAuth): HeaderAuthenticator {
   const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), {
     timeoutDuration: 5000,
     cooldownDuration: 30_000,
@@ -139,8 +281,8 @@ function oidcAuthenticator(auth: OidcAuth): Authenticator {
   })
   const algorithms = [...(auth.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'])]
   const audience = typeof auth.audience === 'string' ? auth.audience : [...auth.audience]
-  return async (request) => {
-    const token = bearerToken(request)
+  return async (authorization) => {
+    const token = bearerTokenOf(authorization)
     if (token.length > MAX_TOKEN_LENGTH) {
       throw notLoggedIn('the session token is too long')
     }
@@ -176,7 +318,7 @@ interface CacheEntry {
   expiresAt: number
 }
 
-function introspectionAuthenticator(auth: IntrospectionAuth): Authenticator {
+function introspectionAuthenticator(auth: IntrospectionAuth): HeaderAuthenticator {
   const cacheMs = auth.cacheMs ?? 30_000
   const timeoutMs = auth.timeoutMs ?? 5000
   const cache = new Map<string, CacheEntry>()
@@ -263,8 +405,8 @@ function introspectionAuthenticator(auth: IntrospectionAuth): Authenticator {
     return { user: userFromClaims(claims.sub, claims), expiresAt: Math.min(now + cacheMs, exp) }
   }
 
-  return async (request) => {
-    const token = bearerToken(request)
+  return async (authorization) => {
+    const token = bearerTokenOf(authorization)
     const key = toBase64Url(await digest('sha-256', utf8(token)))
     const now = Date.now()
     let entry = cache.get(key)
@@ -322,16 +464,34 @@ function customAuthenticator(auth: CustomAuth): Authenticator {
  * @throws `TypeError` for an unknown `auth.type`.
  */
 export function createAuthenticator(auth: RelayAuth): Authenticator {
+  return createRelayAuthenticator(auth).fromRequest
+}
+
+/**
+ * Creates both views of the authenticator for `auth`.
+ *
+ * @internal
+ * @throws `TypeError` for an unknown `auth.type`.
+ */
+export function createRelayAuthenticator(auth: RelayAuth): RelayAuthenticator {
+  let fromHeader: HeaderAuthenticator
   switch (auth.type) {
     case 'countersign':
-      return countersignAuthenticator(auth)
+      fromHeader = countersignAuthenticator(auth)
+      break
     case 'oidc':
-      return oidcAuthenticator(auth)
+      fromHeader = oidcAuthenticator(auth)
+      break
     case 'introspection':
-      return introspectionAuthenticator(auth)
+      fromHeader = introspectionAuthenticator(auth)
+      break
     case 'custom':
-      return customAuthenticator(auth)
+      return { fromRequest: customAuthenticator(auth), fromHeader: undefined }
     default:
       throw new TypeError('auth.type must be countersign, introspection, oidc or custom')
+  }
+  return {
+    fromRequest: async (request) => fromHeader(request.headers.get('authorization')),
+    fromHeader,
   }
 }

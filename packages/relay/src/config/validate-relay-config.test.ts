@@ -239,6 +239,21 @@ describe('validateRelayConfig', () => {
     expect(issuesOf({ ...noKeys, targets: [valid.targets[1]] })).toEqual([])
   })
 
+  it('checks the verified-token cache settings of countersign auth', () => {
+    const withCache = (cache: unknown) => ({ ...valid, auth: { ...valid.auth, cache } })
+    expect(issuesOf(withCache(false))).toEqual([])
+    expect(issuesOf(withCache({}))).toEqual([])
+    expect(issuesOf(withCache({ maxEntries: 500, maxAgeMs: 30_000 }))).toEqual([])
+    expect(issuesOf(withCache(true)).join('\n')).toContain('auth.cache: must be false or')
+    expect(issuesOf(withCache({ maxEntries: 0 })).join('\n')).toContain('auth.cache.maxEntries')
+    expect(issuesOf(withCache({ maxAgeMs: 7_200_000 })).join('\n')).toContain('auth.cache.maxAgeMs')
+    expect(issuesOf(withCache({ ttl: 5 })).join('\n')).toContain('auth.cache.ttl')
+    // The denylist is a store: code only.
+    expect(issuesOf({ ...valid, auth: { ...valid.auth, denylist: {} } }).join('\n')).toContain(
+      'auth.denylist',
+    )
+  })
+
   it('refuses non-objects', () => {
     expect(issuesOf(null)).toEqual(['the relay config must be a JSON object, got null'])
     expect(issuesOf([])).toEqual(['the relay config must be a JSON object, got an array'])

@@ -84,6 +84,7 @@ export type RelayFileAuth =
       audience: string | string[]
       jwks?: Jwks
       jwksUrl?: string
+      cache?: false | { maxEntries?: number; maxAgeMs?: number }
     }
   | { type: 'introspection'; url: string; apiKey: SecretRef; cacheMs?: number; timeoutMs?: number }
   | {
@@ -529,8 +530,8 @@ function checkAuth(value: unknown, issues: Issues, mode: Mode): void {
       allowOnly(
         value,
         mode === 'file'
-          ? ['type', 'issuer', 'audience', 'jwks', 'jwksUrl']
-          : ['type', 'issuer', 'audience', 'jwks', 'jwksUrl', 'keys'],
+          ? ['type', 'issuer', 'audience', 'jwks', 'jwksUrl', 'cache']
+          : ['type', 'issuer', 'audience', 'jwks', 'jwksUrl', 'keys', 'denylist', 'cache'],
         path,
         issues,
       )
@@ -554,6 +555,25 @@ function checkAuth(value: unknown, issues: Issues, mode: Mode): void {
         !(isObj(value.keys) && typeof value.keys.get === 'function')
       ) {
         issues.add(at(path, 'keys'), 'must be a key ring, an array of keys or a kid resolver')
+      }
+      if (
+        value.denylist !== undefined &&
+        !(isObj(value.denylist) && typeof value.denylist.get === 'function')
+      ) {
+        issues.add(at(path, 'denylist'), 'must be a key-value store (with get)')
+      }
+      if (value.cache !== undefined && value.cache !== false) {
+        if (isObj(value.cache)) {
+          const cachePath = at(path, 'cache')
+          allowOnly(value.cache, ['maxEntries', 'maxAgeMs'], cachePath, issues)
+          integer(value.cache, 'maxEntries', cachePath, issues, 1, 1_000_000)
+          integer(value.cache, 'maxAgeMs', cachePath, issues, 1, 3_600_000)
+        } else {
+          issues.add(
+            at(path, 'cache'),
+            `must be false or { maxEntries, maxAgeMs }, got ${describe(value.cache)}`,
+          )
+        }
       }
       return
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import { type CountersignError, isCountersignError, RequestError } from '@countersign/core'
+import { type RelayAnswer, toResponse } from './relay-input.ts'
 
 /** Headers on every answer the relay makes itself. */
 export const BASE_HEADERS: Readonly<Record<string, string>> = {
@@ -33,24 +34,59 @@ export function problemBody(error: unknown): Record<string, unknown> {
 }
 
 /** An RFC 9457 answer for `error`, with extra headers. */
-export function problemResponse(error: unknown, headers: Record<string, string> = {}): Response {
+export function problemAnswer(error: unknown, headers: Record<string, string> = {}): RelayAnswer {
   const body = problemBody(error)
-  return new Response(JSON.stringify(body), {
+  return {
     status: body.status as number,
     headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json', ...headers },
-  })
+    body: JSON.stringify(body),
+  }
+}
+
+/** An RFC 9457 `Response` for `error`, with extra headers. */
+export function problemResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  return toResponse(problemAnswer(error, headers))
 }
 
 /** A JSON answer. */
-export function jsonResponse(
+export function jsonAnswer(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body), {
+): RelayAnswer {
+  return {
     status,
     headers: { ...BASE_HEADERS, 'content-type': 'application/json', ...headers },
-  })
+    body: JSON.stringify(body),
+  }
+}
+
+const CONTENT_LENGTH = /^\d{1,15}$/
+
+/**
+ * Checks an already-read body against `maxBytes` as {@link readCappedBody} would: a bad or too
+ * large `Content-Length` first, then the bytes themselves.
+ *
+ * @throws {@link @countersign/core!RequestError} `body_too_large` (413) past the cap; `malformed`
+ *   for a bad `Content-Length`.
+ */
+export function checkReadBody(
+  length: string | null,
+  bytes: Uint8Array,
+  maxBytes: number,
+): Uint8Array {
+  if (length !== null) {
+    if (!CONTENT_LENGTH.test(length)) {
+      throw new RequestError('malformed', 'invalid Content-Length')
+    }
+    if (Number(length) > maxBytes) {
+      throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
+    }
+  }
+  if (bytes.byteLength > maxBytes) {
+    throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
+  }
+  return bytes
 }
 
 /**
@@ -63,7 +99,7 @@ export function jsonResponse(
 export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const length = request.headers.get('content-length')
   if (length !== null) {
-    if (!/^\d{1,15}$/.test(length)) {
+    if (!CONTENT_LENGTH.test(length)) {
       throw new RequestError('malformed', 'invalid Content-Length')
     }
     if (Number(length) > maxBytes) {

@@ -1,13 +1,14 @@
 /**
- * One forwarded request with `undici.request` on the guarded agent: no redirects followed
- * (a 3xx is `upstream_error`), one deadline over connect, headers and body, and the answer
- * streamed into a capped buffer (`upstream_too_large` past the cap). Node only.
+ * One forwarded request dispatched on the guarded agent (undici's handler API, without the
+ * per-request stream of `undici.request`): no redirects followed (a 3xx is `upstream_error`),
+ * one deadline over connect, headers and body, and the answer collected into a capped buffer
+ * (`upstream_too_large` past the cap, checked on `Content-Length` first). Node only.
  *
  * @internal
  * @module
  */
 import { isCountersignError, UpstreamError } from '@countersign/core'
-import { type Dispatcher, request } from 'undici'
+import type { Dispatcher } from 'undici'
 
 /** What the upstream answered. */
 export interface UpstreamAnswer {
@@ -71,15 +72,6 @@ function codeOf(error: unknown): string | undefined {
   return undefined
 }
 
-/**
- * Abandons a response body. undici's body stream emits an `AbortError` when destroyed without
- * a reason; with no listener that would be an uncaught exception, so one is attached first.
- */
-function discard(stream: Dispatcher.ResponseData['body']): void {
-  stream.on('error', () => undefined)
-  stream.destroy()
-}
-
 /** Maps a transport failure to a Countersign error. */
 function classify(error: unknown, timedOut: boolean, phase: 'connect' | 'body'): Error {
   if (isCountersignError(error)) {
@@ -105,6 +97,148 @@ function classify(error: unknown, timedOut: boolean, phase: 'connect' | 'body'):
   )
 }
 
+const TOO_LARGE = (max: number): UpstreamError =>
+  new UpstreamError('upstream_too_large', `the target's answer is larger than ${max} bytes`)
+
+/**
+ * Collects one answer straight from undici's dispatch callbacks (no response stream, async
+ * iterator or abort signal per request) and settles once: with the answer, or with the first
+ * failure, after which the request is aborted and later callbacks are ignored.
+ */
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private settled = false
+  private started = false
+  private timedOut = false
+  private status = 0
+  private contentType: string | undefined
+  private readonly chunks: Uint8Array[] = []
+  private total = 0
+  private readonly timer: ReturnType<typeof setTimeout>
+  private readonly limits: UpstreamLimits
+  private readonly resolve: (answer: UpstreamAnswer) => void
+  private readonly reject: (error: Error) => void
+
+  constructor(
+    limits: UpstreamLimits,
+    resolve: (answer: UpstreamAnswer) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.limits = limits
+    this.resolve = resolve
+    this.reject = reject
+    this.timer = setTimeout(() => {
+      this.timedOut = true
+      this.fail(new UpstreamError('upstream_timeout', 'the target did not answer in time'))
+    }, limits.timeoutMs)
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) {
+      return
+    }
+    this.settled = true
+    clearTimeout(this.timer)
+    this.reject(error)
+    if (this.controller !== undefined && !this.controller.aborted) {
+      this.controller.abort(error)
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.settled) {
+      controller.abort(new UpstreamError('upstream_timeout', 'the target did not answer in time'))
+    }
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.controller = controller
+    if (this.settled || statusCode < 200) {
+      return
+    }
+    this.started = true
+    if (statusCode > 599 || (statusCode >= 300 && statusCode < 400)) {
+      this.fail(
+        new UpstreamError(
+          'upstream_error',
+          statusCode >= 300 && statusCode < 400
+            ? 'the target answered with a redirect, which the relay does not follow'
+            : 'the target answered with an invalid status',
+        ),
+      )
+      return
+    }
+    const encoding = headers['content-encoding']
+    if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity') {
+      this.fail(
+        new UpstreamError(
+          'upstream_error',
+          'the target answered with a content-encoding although the relay asked for identity',
+        ),
+      )
+      return
+    }
+    const declared = headers['content-length']
+    if (
+      typeof declared === 'string' &&
+      /^\d+$/.test(declared) &&
+      Number(declared) > this.limits.maxBodyBytes
+    ) {
+      this.fail(TOO_LARGE(this.limits.maxBodyBytes))
+      return
+    }
+    const type = headers['content-type']
+    this.status = statusCode
+    this.contentType = typeof type === 'string' && CONTENT_TYPE.test(type) ? type : undefined
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) {
+      return
+    }
+    this.total += chunk.byteLength
+    if (this.total > this.limits.maxBodyBytes) {
+      this.fail(TOO_LARGE(this.limits.maxBodyBytes))
+      return
+    }
+    this.chunks.push(chunk)
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) {
+      return
+    }
+    if (!this.started) {
+      this.fail(new UpstreamError('upstream_error', 'the target answered with an invalid status'))
+      return
+    }
+    this.settled = true
+    clearTimeout(this.timer)
+    const { chunks, total } = this
+    let body: Uint8Array
+    if (chunks.length === 1) {
+      body = chunks[0] as Uint8Array
+    } else {
+      body = new Uint8Array(total)
+      let offset = 0
+      for (const chunk of chunks) {
+        body.set(chunk, offset)
+        offset += chunk.byteLength
+      }
+    }
+    this.resolve({ status: this.status, contentType: this.contentType, body })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.fail(classify(error, this.timedOut, this.started ? 'body' : 'connect'))
+  }
+}
+
 /**
  * POSTs `body` to `url` through `dispatcher` and reads the answer within the limits.
  *
@@ -112,97 +246,32 @@ function classify(error: unknown, timedOut: boolean, phase: 'connect' | 'body'):
  *   {@link @countersign/core!UpstreamError} `upstream_unreachable`, `upstream_timeout`, `upstream_too_large` or
  *   `upstream_error`.
  */
-export async function postUpstream(
+export function postUpstream(
   dispatcher: Dispatcher,
   url: URL,
   headers: Record<string, string>,
   body: Uint8Array,
   limits: UpstreamLimits,
 ): Promise<UpstreamAnswer> {
-  const controller = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, limits.timeoutMs)
-  try {
-    let response: Dispatcher.ResponseData
+  return new Promise((resolve, reject) => {
+    const collector = new AnswerCollector(limits, resolve, reject)
     try {
-      response = await request(url, {
-        dispatcher,
-        method: 'POST',
-        headers,
-        body,
-        signal: controller.signal,
-        headersTimeout: limits.timeoutMs,
-        bodyTimeout: limits.timeoutMs,
-        // No redirect interceptor is composed on the dispatcher, so a 3xx is returned as is
-        // (undici 8 dropped the per-request maxRedirections option; 0 was its default).
-      })
+      dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: limits.timeoutMs,
+          bodyTimeout: limits.timeoutMs,
+          // No redirect interceptor is composed on the dispatcher, so a 3xx reaches the
+          // collector as is (and is refused there).
+        },
+        collector,
+      )
     } catch (error) {
-      throw classify(error, timedOut, 'connect')
+      collector.onResponseError(null, error as Error)
     }
-    const { statusCode, body: stream } = response
-    if (statusCode < 200 || statusCode > 599 || (statusCode >= 300 && statusCode < 400)) {
-      discard(stream)
-      throw new UpstreamError(
-        'upstream_error',
-        statusCode >= 300 && statusCode < 400
-          ? 'the target answered with a redirect, which the relay does not follow'
-          : 'the target answered with an invalid status',
-      )
-    }
-    const encoding = response.headers['content-encoding']
-    if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity') {
-      discard(stream)
-      throw new UpstreamError(
-        'upstream_error',
-        'the target answered with a content-encoding although the relay asked for identity',
-      )
-    }
-    const declared = response.headers['content-length']
-    if (
-      typeof declared === 'string' &&
-      /^\d+$/.test(declared) &&
-      Number(declared) > limits.maxBodyBytes
-    ) {
-      discard(stream)
-      throw new UpstreamError(
-        'upstream_too_large',
-        `the target's answer is larger than ${limits.maxBodyBytes} bytes`,
-      )
-    }
-    const chunks: Uint8Array[] = []
-    let total = 0
-    try {
-      for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-        total += chunk.byteLength
-        if (total > limits.maxBodyBytes) {
-          discard(stream)
-          throw new UpstreamError(
-            'upstream_too_large',
-            `the target's answer is larger than ${limits.maxBodyBytes} bytes`,
-          )
-        }
-        chunks.push(chunk)
-      }
-    } catch (error) {
-      discard(stream)
-      throw classify(error, timedOut, 'body')
-    }
-    const out = new Uint8Array(total)
-    let offset = 0
-    for (const chunk of chunks) {
-      out.set(chunk, offset)
-      offset += chunk.byteLength
-    }
-    const type = response.headers['content-type']
-    return {
-      status: statusCode,
-      contentType: typeof type === 'string' && CONTENT_TYPE.test(type) ? type : undefined,
-      body: out,
-    }
-  } finally {
-    clearTimeout(timer)
-  }
+  })
 }

@@ -1,14 +1,24 @@
 /**
- * Serving the relay with `node:http`. The request conversion and server are the shared ones
- * from `@countersign/tokens/node` (hard body cap; duplicate `Host`, `Content-Type`,
- * `Content-Length`, `Authorization` and `Origin` lines refused from the raw header lines;
- * absolute-form request targets such as `POST http://127.0.0.1:6379/x` refused; `Expect:
- * 100-continue` answered only for bodies within the cap); this module sets the relay's default
- * port and re-exports them, with `fieldLinesOf` from `@countersign/verifier/node`.
+ * Serving the relay with `node:http`. A handler from `createRelay` is served by the relay's own
+ * listener, which makes the same checks as the shared one from `@countersign/tokens/node` (hard
+ * body cap; duplicate `Host`, `Content-Type`, `Content-Length`, `Authorization` and `Origin`
+ * lines refused from the raw header lines; absolute-form request targets such as `POST
+ * http://127.0.0.1:6379/x` refused; `Expect: 100-continue` answered only for bodies within the
+ * cap) but calls the relay without building a Web `Request` and `Response`. Any other handler
+ * (and a relay with `auth: custom`, whose hook gets a `Request`) is served by `serveHandler`
+ * from `@countersign/tokens/node`. This module sets the relay's default port and re-exports
+ * the shared conversion, with `fieldLinesOf` from `@countersign/verifier/node`.
  *
  * @module
  */
-import { type RunningServer, type ServeOptions, serveHandler } from '@countersign/tokens/node'
+import {
+  type RunningServer,
+  type ServeOptions,
+  serveHandler,
+  serveNodeListener,
+} from '@countersign/tokens/node'
+import { RELAY_CORE, type WithRelayCore } from '../internal/relay-input.ts'
+import { createRelayNodeListener } from './relay-listener.ts'
 
 export type { NodeListener, NodeListenerOptions } from '@countersign/tokens/node'
 export { createNodeListener, toWebRequest } from '@countersign/tokens/node'
@@ -38,5 +48,13 @@ export function serveRelay(
   handler: (request: Request) => Promise<Response>,
   options: ServeRelayOptions = {},
 ): Promise<RunningRelayServer> {
-  return serveHandler(handler, { ...options, port: options.port ?? DEFAULT_PORT })
+  const core = (handler as WithRelayCore)[RELAY_CORE]
+  if (core === undefined) {
+    return serveHandler(handler, { ...options, port: options.port ?? DEFAULT_PORT })
+  }
+  const listener = createRelayNodeListener(core, {
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.origin === undefined ? {} : { origin: options.origin }),
+  })
+  return serveNodeListener(listener, { ...options, port: options.port ?? DEFAULT_PORT })
 }
