@@ -126,6 +126,8 @@ export type { Jwks, KeyRing, KeyRingEntryOptions } from './keys/key-ring.ts'
 export { createKeyRing } from './keys/key-ring.ts'
 export type { RemoteJwks, RemoteJwksOptions } from './keys/remote-jwks.ts'
 export { createRemoteJwks } from './keys/remote-jwks.ts'
+// Bodies.
+export { readCapped } from './read-capped.ts'
 // Secrets.
 export type { ParsedSecret } from './secrets.ts'
 export { checkSecret, generateSecret, parseSecret } from './secrets.ts'

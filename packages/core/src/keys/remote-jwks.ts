@@ -6,6 +6,7 @@
  */
 import { importKey } from '../crypto/api.ts'
 import type { Key } from '../crypto/types.ts'
+import { readCapped } from '../read-capped.ts'
 
 /** The most keys read from one JWKS; the rest are ignored. */
 const MAX_KEYS = 100
@@ -43,34 +44,14 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 }
 
 /** Reads a body as text, giving up (`undefined`) as soon as it passes `maxBytes`. */
-async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
+async function readCappedText(response: Response, maxBytes: number): Promise<string | undefined> {
   const declared = Number(response.headers.get('content-length') ?? '0')
-  if (declared > maxBytes || response.body === null) {
+  if (declared > maxBytes) {
     await response.body?.cancel().catch(() => {})
-    return response.body === null ? '' : undefined
+    return undefined
   }
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) {
-      break
-    }
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {})
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  const bytes = await readCapped(response.body, maxBytes)
+  return bytes === undefined ? undefined : new TextDecoder('utf-8', { fatal: true }).decode(bytes)
 }
 
 /** Imports the usable public signing keys of a parsed JWKS, by key id. */
@@ -150,7 +131,7 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
           await response.body?.cancel().catch(() => {})
           return
         }
-        const text = await readCapped(response, maxBytes)
+        const text = await readCappedText(response, maxBytes)
         if (text === undefined) {
           return
         }

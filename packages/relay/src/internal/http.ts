@@ -5,7 +5,12 @@
  * @internal
  * @module
  */
-import { type CountersignError, isCountersignError, RequestError } from '@countersign/core'
+import {
+  type CountersignError,
+  isCountersignError,
+  RequestError,
+  readCapped,
+} from '@countersign/core'
 import { type RelayAnswer, toResponse } from './relay-input.ts'
 
 /** Headers on every answer the relay makes itself. */
@@ -112,38 +117,16 @@ export async function readCappedBody(request: Request, maxBytes: number): Promis
   if (request.bodyUsed) {
     throw new RequestError('malformed', 'the request body was already read')
   }
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
+  let bytes: Uint8Array | undefined
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) {
-        break
-      }
-      total += value.byteLength
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined)
-        throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
-      }
-      chunks.push(value)
-    }
-  } catch (error) {
-    if (error instanceof RequestError) {
-      throw error
-    }
+    bytes = await readCapped(request.body, maxBytes)
+  } catch {
     throw new RequestError('malformed', 'could not read the request body')
   }
-  if (chunks.length === 1) {
-    return chunks[0] as Uint8Array
+  if (bytes === undefined) {
+    throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return bytes
 }
 
 /** A parsed `Content-Type`: the lowercased essence and its parameters (lowercased names). */

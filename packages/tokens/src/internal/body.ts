@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { RequestError } from '@countersign/core'
+import { RequestError, readCapped } from '@countersign/core'
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -23,44 +23,16 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
       throw new RequestError('body_too_large', `body larger than ${maxBytes} bytes`)
     }
   }
-  const body = request.body
-  if (body === null) {
-    return new Uint8Array(0)
-  }
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
+  let bytes: Uint8Array | undefined
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) {
-        break
-      }
-      total += value.byteLength
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {})
-        throw new RequestError('body_too_large', `body larger than ${maxBytes} bytes`)
-      }
-      chunks.push(value)
-    }
-  } catch (error) {
-    if (error instanceof RequestError) {
-      throw error
-    }
+    bytes = await readCapped(request.body, maxBytes)
+  } catch {
     throw new RequestError('malformed', 'could not read the request body')
-  } finally {
-    reader.releaseLock()
   }
-  if (chunks.length === 1 && chunks[0] !== undefined) {
-    return chunks[0]
+  if (bytes === undefined) {
+    throw new RequestError('body_too_large', `body larger than ${maxBytes} bytes`)
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return bytes
 }
 
 /**

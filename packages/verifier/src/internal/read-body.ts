@@ -3,9 +3,7 @@
  *
  * @module
  */
-import { RequestError } from '@countersign/core'
-
-const EMPTY = new Uint8Array(0)
+import { RequestError, readCapped } from '@countersign/core'
 
 /**
  * Reads the whole body of `request`, refusing more than `maxBytes`.
@@ -20,7 +18,7 @@ export async function readBody(
 ): Promise<Uint8Array> {
   const stream = request.body
   if (stream === null) {
-    return EMPTY
+    return new Uint8Array(0)
   }
   if (request.bodyUsed) {
     throw new TypeError('the request body has already been read; verify before reading it')
@@ -31,32 +29,9 @@ export async function readBody(
       throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
     }
   }
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) {
-      break
-    }
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
-    }
-    chunks.push(value)
+  const bytes = await readCapped(stream, maxBytes)
+  if (bytes === undefined) {
+    throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
   }
-  if (chunks.length === 1) {
-    const only = chunks[0] as Uint8Array
-    return only.constructor === Uint8Array
-      ? only
-      : new Uint8Array(only.buffer, only.byteOffset, only.byteLength)
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return bytes
 }
