@@ -15,7 +15,7 @@ const useNodeBackend: NonNullable<Options['esbuildPlugins']>[number] = {
 }
 
 export default defineConfig([
-  { ...baseConfig, entry: { index: 'src/index.ts' } },
+  { ...baseConfig, entry: { index: 'src/index.ts', 'store-kit': 'src/store/kit.ts' } },
   {
     ...baseConfig,
     entry: { node: 'src/index.ts' },

@@ -18,7 +18,6 @@
 import { createHash } from 'node:crypto'
 import type { HitOptions, HitResult, SetOptions, Store } from '@countersign/core'
 import { StoreError } from '@countersign/core'
-import { createClient } from 'redis'
 import {
   checkHit,
   checkKey,
@@ -28,7 +27,8 @@ import {
   checkValue,
   compareCodePoints,
   hitResult,
-} from './internal/shared.ts'
+} from '@countersign/core/store-kit'
+import { createClient } from 'redis'
 
 /**
  * The part of a node-redis client the store uses. A client from `createClient()` of the `redis`

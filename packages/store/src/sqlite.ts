@@ -27,7 +27,7 @@ import {
   isAllowed,
   prefixUpperBound,
   readClock,
-} from './internal/shared.ts'
+} from '@countersign/core/store-kit'
 
 /** Options for {@link createSqliteStore}. */
 export interface SqliteStoreOptions {

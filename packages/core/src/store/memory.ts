@@ -6,6 +6,16 @@
  * @module
  */
 import { StoreError } from '../errors.ts'
+import {
+  checkHit,
+  checkKey,
+  checkList,
+  checkPositiveInteger,
+  checkSetOptions,
+  compareCodePoints,
+  hitResult,
+  isAllowed,
+} from './kit.ts'
 import type { HitOptions, HitResult, SetOptions, Store } from './types.ts'
 
 /** Options for {@link createMemoryStore}. */
@@ -22,11 +32,8 @@ export interface MemoryStoreOptions {
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000
-const DEFAULT_LIST_LIMIT = 1000
-const MAX_KEY_LENGTH = 1024
 /** A sweep runs once this many entries were added since the last one (or the store size, if larger). */
 const SWEEP_MIN_WRITES = 1024
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 interface ValueEntry {
   value: string
@@ -46,67 +53,6 @@ interface WindowEntry {
   expiresAt: number
 }
 
-/** Whether `text` holds any UTF-16 surrogate (most keys hold none: no regex pass needed). */
-function hasSurrogate(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if ((text.charCodeAt(i) & 0xf800) === 0xd800) {
-      return true
-    }
-  }
-  return false
-}
-
-function assertKey(key: unknown, name = 'key'): asserts key is string {
-  if (typeof key !== 'string') {
-    throw new TypeError(`expected ${name} to be a string, got ${typeof key}`)
-  }
-  if (key.length === 0 && name === 'key') {
-    throw new TypeError('expected key to be a non-empty string')
-  }
-  if (key.length > MAX_KEY_LENGTH) {
-    throw new RangeError(`expected ${name} to be at most ${MAX_KEY_LENGTH} characters`)
-  }
-  if (hasSurrogate(key) && LONE_SURROGATE.test(key)) {
-    throw new TypeError(`expected ${name} to be well-formed Unicode (no lone surrogates)`)
-  }
-}
-
-function assertPositiveInteger(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`expected ${name} to be a number, got ${typeof value}`)
-  }
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`expected ${name} to be a positive integer`)
-  }
-}
-
-function assertOptionsObject(value: unknown, name: string): asserts value is object | undefined {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`expected ${name} to be an object`)
-  }
-}
-
-/** Compares strings by Unicode code point, which is UTF-8 byte order (SQLite BINARY, Redis). */
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i)
-    let y = b.charCodeAt(i)
-    if (x !== y) {
-      // In UTF-16 order surrogates (D800-DFFF) sort below E000-FFFF; in code point order they
-      // stand for U+10000 and above, so move them past FFFF and close the gap.
-      if (x >= 0xd800) {
-        x = x >= 0xe000 ? x - 0x800 : x + 0x2000
-      }
-      if (y >= 0xd800) {
-        y = y >= 0xe000 ? y - 0x800 : y + 0x2000
-      }
-      return x - y
-    }
-  }
-  return a.length - b.length
-}
-
 class MemoryStore implements Store {
   readonly #maxEntries: number
   readonly #clock: () => number
@@ -120,7 +66,7 @@ class MemoryStore implements Store {
 
   constructor(options: MemoryStoreOptions) {
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
-    assertPositiveInteger(maxEntries, 'maxEntries')
+    checkPositiveInteger(maxEntries, 'maxEntries')
     const clock = options.now ?? Date.now
     if (typeof clock !== 'function') {
       throw new TypeError('expected now to be a function')
@@ -200,8 +146,8 @@ class MemoryStore implements Store {
   }
 
   async consumeOnce(key: string, ttlMs: number): Promise<boolean> {
-    assertKey(key)
-    assertPositiveInteger(ttlMs, 'ttlMs')
+    checkKey(key)
+    checkPositiveInteger(ttlMs, 'ttlMs')
     const now = this.#now()
     const existing = this.#nonces.get(key)
     if (existing !== undefined && existing > now) {
@@ -217,7 +163,7 @@ class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    assertKey(key)
+    checkKey(key)
     const now = this.#now()
     const entry = this.#values.get(key)
     if (entry === undefined) {
@@ -231,19 +177,12 @@ class MemoryStore implements Store {
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<boolean> {
-    assertKey(key)
+    checkKey(key)
     if (typeof value !== 'string') {
+      // Unlike SQLite and Redis, memory keeps lone surrogates exactly: only the type is checked.
       throw new TypeError(`expected value to be a string, got ${typeof value}`)
     }
-    assertOptionsObject(options, 'options')
-    const ttlMs = options?.ttlMs
-    if (ttlMs !== undefined) {
-      assertPositiveInteger(ttlMs, 'ttlMs')
-    }
-    const ifAbsent = options?.ifAbsent
-    if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean') {
-      throw new TypeError('expected ifAbsent to be a boolean')
-    }
+    const { ttlMs, ifAbsent } = checkSetOptions(options)
     const now = this.#now()
     const existing = this.#values.get(key)
     const live = existing !== undefined && existing.expiresAt > now
@@ -260,7 +199,7 @@ class MemoryStore implements Store {
   }
 
   async delete(key: string): Promise<boolean> {
-    assertKey(key)
+    checkKey(key)
     const now = this.#now()
     const entry = this.#values.get(key)
     if (entry === undefined) {
@@ -274,10 +213,7 @@ class MemoryStore implements Store {
     prefix: string,
     options?: { limit?: number },
   ): Promise<Array<{ key: string; value: string }>> {
-    assertKey(prefix, 'prefix')
-    assertOptionsObject(options, 'options')
-    const limit = options?.limit ?? DEFAULT_LIST_LIMIT
-    assertPositiveInteger(limit, 'limit')
+    const limit = checkList(prefix, options)
     const now = this.#now()
     const found: Array<{ key: string; value: string }> = []
     for (const [key, entry] of this.#values) {
@@ -322,18 +258,9 @@ class MemoryStore implements Store {
    * afresh. `cost` greater than `limit` could never pass and throws `RangeError`.
    */
   async hit(key: string, options: HitOptions): Promise<HitResult> {
-    assertKey(key)
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('expected options to be an object')
-    }
-    const { limit, windowMs } = options
-    const cost = options.cost ?? 1
-    assertPositiveInteger(limit, 'limit')
-    assertPositiveInteger(windowMs, 'windowMs')
-    assertPositiveInteger(cost, 'cost')
-    if (cost > limit) {
-      throw new RangeError('expected cost to be at most limit')
-    }
+    checkKey(key)
+    const checked = checkHit(options)
+    const { windowMs, cost } = checked
     const now = this.#now()
 
     let entry = this.#windows.get(key)
@@ -359,38 +286,20 @@ class MemoryStore implements Store {
       }
     }
     const elapsed = Math.min(Math.max(now - index * windowMs, 0), windowMs - 1)
-    const remainingWeight = windowMs - elapsed
-    // Everything below is scaled by windowMs so the comparison stays in integers.
-    const usedScaled = previous * remainingWeight + current * windowMs
-    const allowed = usedScaled + cost * windowMs <= limit * windowMs
-
-    let retryAfterMs = 0
+    const allowed = isAllowed(previous, current, elapsed, checked)
     if (allowed) {
-      current += cost
       if (entry === undefined) {
         this.#reserve(now)
-        entry = { windowMs, index, previous, current, expiresAt: 0 }
+        entry = { windowMs, index, previous, current: 0, expiresAt: 0 }
         this.#windows.set(key, entry)
       }
       entry.index = index
       entry.previous = previous
-      entry.current = current
+      entry.current = current + cost
       entry.expiresAt = (index + 2) * windowMs
       this.#track(entry.expiresAt)
-    } else if (current + cost <= limit) {
-      // previous > 0 here, or the hit would have been allowed.
-      const slack = Math.floor(((limit - current - cost) * windowMs) / previous)
-      retryAfterMs = windowMs - slack - elapsed
-    } else {
-      // current > 0 here, since current > limit - cost >= 0.
-      const slack = Math.floor(((limit - cost) * windowMs) / current)
-      retryAfterMs = windowMs - elapsed + Math.max(0, windowMs - slack)
     }
-
-    const usedAfter = previous * remainingWeight + current * windowMs
-    const remaining = Math.max(0, Math.floor((limit * windowMs - usedAfter) / windowMs))
-    const resetMs = current > 0 ? 2 * windowMs - elapsed : previous > 0 ? windowMs - elapsed : 0
-    return { allowed, limit, remaining, retryAfterMs, resetMs }
+    return hitResult(previous, current, elapsed, allowed, checked)
   }
 
   async close(): Promise<void> {

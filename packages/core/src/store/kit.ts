@@ -1,16 +1,42 @@
 /**
- * Argument checks and the sliding-window arithmetic shared by the SQLite and Redis stores, so
- * both answer exactly as core's memory store does.
+ * `@countersign/core/store-kit`: the argument checks and sliding-window arithmetic behind core's
+ * memory store, for store implementations. The SQLite and Redis stores of `@countersign/store`
+ * use them, so every store accepts the same arguments, throws the same errors and computes the
+ * same `hit` results. A store of your own (PostgreSQL, DynamoDB, …) that uses them too passes
+ * the same contract.
  *
- * @internal
+ * @example
+ * ```ts
+ * import { checkHit, checkKey, hitResult, isAllowed } from '@countersign/core/store-kit'
+ *
+ * async hit(key: string, options: HitOptions): Promise<HitResult> {
+ *   checkKey(key)
+ *   const checked = checkHit(options)
+ *   // …read previous, current and elapsed for key…
+ *   const allowed = isAllowed(previous, current, elapsed, checked)
+ *   // …when allowed, store current + cost…
+ *   return hitResult(previous, current, elapsed, allowed, checked)
+ * }
+ * ```
+ *
  * @module
  */
 
-import type { HitOptions, HitResult } from '@countersign/core'
+import type { HitOptions, HitResult } from './types.ts'
 
 /** The default `limit` of `list`. */
 export const DEFAULT_LIST_LIMIT = 1000
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Whether `text` holds any UTF-16 surrogate (most keys hold none: no regex pass needed). */
+function hasSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if ((text.charCodeAt(i) & 0xf800) === 0xd800) {
+      return true
+    }
+  }
+  return false
+}
 
 /** The longest key, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 1024
@@ -29,7 +55,7 @@ export function checkKey(key: unknown, name = 'key'): asserts key is string {
   if (key.length > MAX_KEY_LENGTH) {
     throw new RangeError(`expected ${name} to be at most ${MAX_KEY_LENGTH} characters`)
   }
-  if (LONE_SURROGATE.test(key)) {
+  if (hasSurrogate(key) && LONE_SURROGATE.test(key)) {
     throw new TypeError(`expected ${name} to be well-formed Unicode (no lone surrogates)`)
   }
 }
@@ -42,7 +68,7 @@ export function checkValue(value: unknown): asserts value is string {
   if (typeof value !== 'string') {
     throw new TypeError(`expected value to be a string, got ${typeof value}`)
   }
-  if (LONE_SURROGATE.test(value)) {
+  if (hasSurrogate(value) && LONE_SURROGATE.test(value)) {
     throw new TypeError('expected value to be well-formed Unicode (no lone surrogates)')
   }
 }
@@ -57,7 +83,11 @@ export function checkPositiveInteger(value: unknown, name: string): asserts valu
   }
 }
 
-function checkOptionsObject(value: unknown, name: string): asserts value is object | undefined {
+/** Throws unless `value` is `undefined` or an object. */
+export function checkOptionsObject(
+  value: unknown,
+  name: string,
+): asserts value is object | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(`expected ${name} to be an object`)
   }
