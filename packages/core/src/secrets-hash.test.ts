@@ -27,9 +27,29 @@ describe('hashSecret', () => {
         expect(hash).toBe(reference(s))
         expect(toBase64Url(await webBackend.digest('sha-256', utf8(s)))).toBe(hash)
         expect(toBase64Url(await nodeBackend.digest('sha-256', utf8(s)))).toBe(hash)
+        expect(nodeBackend.digestTextBase64UrlSync?.('sha-256', s)).toBe(hash)
       }),
       { numRuns: 200 },
     )
+  })
+
+  it('the Node backend hashes text straight to base64url for every digest', () => {
+    const hashText = nodeBackend.digestTextBase64UrlSync
+    expect(typeof hashText).toBe('function')
+    for (const [algorithm, name] of [
+      ['sha-256', 'sha256'],
+      ['sha-512', 'sha512'],
+      ['sha-1', 'sha1'],
+    ] as const) {
+      for (const text of ['', 'abc', 'é€😀', 'a\uD800b']) {
+        expect(hashText?.(algorithm, text)).toBe(
+          createHash(name).update(text, 'utf8').digest('base64url'),
+        )
+      }
+    }
+    expect(() => hashText?.('md5' as never, 'x')).toThrow(TypeError)
+    expect(() => hashText?.('sha-256', new Uint8Array(1) as never)).toThrow(TypeError)
+    expect(webBackend.digestTextBase64UrlSync).toBeUndefined()
   })
 
   it('rejects a non-string with TypeError', async () => {

@@ -26,5 +26,8 @@ export async function hashSecret(token: string): Promise<string> {
   if (typeof token !== 'string') {
     throw new TypeError(`expected token to be a string, got ${typeof token}`)
   }
+  if (typeof backend.digestTextBase64UrlSync === 'function') {
+    return backend.digestTextBase64UrlSync('sha-256', token)
+  }
   return toBase64Url(await backend.digest('sha-256', utf8(token)))
 }

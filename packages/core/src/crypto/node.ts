@@ -59,6 +59,12 @@ const oneShotHash: (algorithm: string, data: Uint8Array) => Uint8Array =
     ? (algorithm, data) => nodeCrypto.hash(algorithm, data, 'buffer')
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest()
 
+/** The digest of a string's UTF-8 as unpadded base64url. */
+const oneShotHashText: (algorithm: string, text: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (algorithm, text) => nodeCrypto.hash(algorithm, text, 'base64url')
+    : (algorithm, text) => nodeCrypto.createHash(algorithm).update(text, 'utf8').digest('base64url')
+
 /** Copies a node:crypto output into a plain `Uint8Array` that owns its memory. */
 function own(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes)
@@ -436,6 +442,15 @@ export const nodeBackend: CryptoBackend = Object.freeze({
     assertDigestAlgorithm(algorithm)
     assertBytes(data, 'data')
     return nodeDigestSync(algorithm, data)
+  },
+  digestTextBase64UrlSync(algorithm: DigestAlgorithm, text: string): string {
+    assertDigestAlgorithm(algorithm)
+    if (typeof text !== 'string') {
+      throw new TypeError(`expected text to be a string, got ${typeof text}`)
+    }
+    // node:crypto encodes the string as UTF-8 itself (lone surrogates become U+FFFD, as with
+    // TextEncoder) and returns the encoded digest: no byte arrays are built here.
+    return oneShotHashText(NODE_DIGESTS[algorithm], text)
   },
   importKey: nodeImportKey,
   generateKeyPair: nodeGenerateKeyPair,

@@ -102,6 +102,11 @@ export interface CryptoBackend {
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
   /** Hashes `data` synchronously, where the platform can (node:crypto); absent on Web Crypto. */
   readonly digestSync?: (algorithm: DigestAlgorithm, data: Uint8Array) => Uint8Array
+  /**
+   * Hashes the UTF-8 of `text` and returns the digest as unpadded base64url, synchronously and
+   * without building the bytes in JavaScript (node:crypto); absent on Web Crypto.
+   */
+  readonly digestTextBase64UrlSync?: (algorithm: DigestAlgorithm, text: string) => string
   /** Imports a key for one algorithm. Malformed material throws `TypeError`. */
   importKey(input: KeyInput, options?: ImportKeyOptions): Promise<Key>
   /** Generates an asymmetric key pair, or for HMAC a 256-bit secret (returned as both halves). */

@@ -72,9 +72,19 @@ export function masterKeyBytes(input: MasterKeyInput): Uint8Array {
   return bytes
 }
 
+/** The UTF-8 of each HKDF `info` string in use (a handful of constants). */
+const infoBytes = new Map<string, Uint8Array>()
+
 /** Derives a one-record AES-256-GCM key from a high-entropy token with HKDF-SHA256. */
 export async function deriveTokenKey(token: string, info: string): Promise<SealKey> {
-  return sealKey(await hkdfSha256(encoder.encode(token), EMPTY, encoder.encode(info), 32))
+  let infoUtf8 = infoBytes.get(info)
+  if (infoUtf8 === undefined) {
+    infoUtf8 = encoder.encode(info)
+    if (infoBytes.size < 16) {
+      infoBytes.set(info, infoUtf8)
+    }
+  }
+  return sealKey(await hkdfSha256(encoder.encode(token), EMPTY, infoUtf8, 32))
 }
 
 /** Encrypts `plaintext` with `key`, binding `aad`. */
