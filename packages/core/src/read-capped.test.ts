@@ -34,6 +34,13 @@ describe('readCapped', () => {
     )
   })
 
+  it('joins a body that arrived one byte at a time', async () => {
+    const chunks = Array.from({ length: 200_000 }, (_, i) => bytes(i & 0xff))
+    const read = await readCapped(streamOf(chunks), 200_000)
+    expect(read?.byteLength).toBe(200_000)
+    expect(read?.[199_999]).toBe(199_999 & 0xff)
+  })
+
   it('gives up past the cap, cancels the stream and pulls nothing more', async () => {
     let cancelled = false
     let pulled = 0

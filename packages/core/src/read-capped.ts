@@ -57,6 +57,8 @@ export async function readCapped(
       ? only
       : new Uint8Array(only.buffer, only.byteOffset, only.byteLength)
   }
+  // A loop, not concatBytes(...chunks): a body sent one byte at a time would pass too many
+  // arguments to a spread.
   const out = new Uint8Array(total)
   let offset = 0
   for (const chunk of chunks) {
