@@ -798,6 +798,22 @@ function checkStore(value: unknown, issues: Issues): void {
   }
 }
 
+/** The top-level names a relay config file and `createRelay`'s options share. */
+const RELAY_OPTION_NAMES = [
+  'keys',
+  'targets',
+  'auth',
+  'store',
+  'rateLimit',
+  'maxRequestBytes',
+  'maxJsonDepth',
+  'maxBatchSize',
+  'signatureTtlSeconds',
+  'connectTimeoutMs',
+  'audit',
+  'cors',
+] as const
+
 /**
  * Checks a relay config file's content (already parsed from JSON) and returns it typed.
  * Every issue is reported at once, each with its JSON path.
@@ -820,27 +836,7 @@ export function validateRelayConfig(input: unknown): RelayFileConfig {
     issues.add('', `the relay config must be a JSON object, got ${describe(input)}`)
     throw new RelayConfigError(issues.list)
   }
-  allowOnly(
-    input,
-    [
-      '$schema',
-      'server',
-      'keys',
-      'targets',
-      'auth',
-      'store',
-      'rateLimit',
-      'maxRequestBytes',
-      'maxJsonDepth',
-      'maxBatchSize',
-      'signatureTtlSeconds',
-      'connectTimeoutMs',
-      'audit',
-      'cors',
-    ],
-    '',
-    issues,
-  )
+  allowOnly(input, ['$schema', 'server', ...RELAY_OPTION_NAMES], '', issues)
   const needsKeys = checkTargets(input.targets, issues, 'file')
   checkFileKeys(input.keys, issues, needsKeys)
   checkAuth(input.auth, issues, 'file')
@@ -869,26 +865,7 @@ export function checkRelayOptions(input: unknown): void {
     issues.add('', `relay options must be an object, got ${describe(input)}`)
     throw new RelayConfigError(issues.list)
   }
-  allowOnly(
-    input,
-    [
-      'keys',
-      'targets',
-      'auth',
-      'store',
-      'rateLimit',
-      'maxRequestBytes',
-      'maxJsonDepth',
-      'maxBatchSize',
-      'signatureTtlSeconds',
-      'connectTimeoutMs',
-      'audit',
-      'cors',
-      'resolver',
-    ],
-    '',
-    issues,
-  )
+  allowOnly(input, [...RELAY_OPTION_NAMES, 'resolver'], '', issues)
   const needsKeys = checkTargets(input.targets, issues, 'runtime')
   const keys = input.keys
   if (keys === undefined) {
