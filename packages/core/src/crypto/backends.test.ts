@@ -1,7 +1,7 @@
 import { generateKeyPairSync, KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { fromBase64, fromBase64Url, toBase64Url, toHex, utf8 } from '../encoding.ts'
+import { fromBase64, fromBase64Url, toBase64, toBase64Url, toHex, utf8 } from '../encoding.ts'
 import { nodeBackend } from './node.ts'
 import { ALGORITHMS, type Algorithm, type CryptoBackend, type Key } from './types.ts'
 import { webBackend } from './web.ts'
@@ -608,6 +608,50 @@ describe('cross-backend', () => {
     const mac = await a.sign(message)
     expect(await b.sign(message)).toEqual(mac)
     expect(await b.verify(message, mac)).toBe(true)
+  })
+
+  it('node signs and verifies the same asynchronously (thread pool) as synchronously', async () => {
+    for (const algorithm of ASYMMETRIC) {
+      const { privateKey, publicKey } = await pair(nodeBackend, algorithm)
+      const datas = Array.from({ length: 24 }, (_, i) => utf8(`message ${i} `.repeat(i + 1)))
+      // Many at once, as a server would: every async signature verifies synchronously.
+      const signatures = await Promise.all(datas.map((data) => privateKey.sign(data)))
+      datas.forEach((data, i) => {
+        const signature = signatures[i]!
+        expect(signature.constructor).toBe(Uint8Array)
+        expect(publicKey.verifySync!(data, signature)).toBe(true)
+        if (algorithm === 'ed25519' || algorithm.startsWith('rsa-v1_5')) {
+          expect(signature).toEqual(privateKey.signSync!(data)) // deterministic algorithms
+        }
+      })
+      // The async verify agrees with verifySync on good, tampered and misplaced signatures.
+      const trials = datas.flatMap((data, i) => {
+        const flipped = signatures[i]!.slice()
+        flipped[i % flipped.length]! ^= 1
+        return [
+          [data, signatures[i]!],
+          [data, flipped],
+          [data, signatures[(i + 1) % datas.length]!],
+        ] as const
+      })
+      const verdicts = await Promise.all(trials.map(([d, sig]) => publicKey.verify(d, sig)))
+      expect(verdicts).toEqual(trials.map(([d, sig]) => publicKey.verifySync!(d, sig)))
+      expect(verdicts.filter(Boolean)).toHaveLength(datas.length)
+    }
+  })
+
+  it('node digestBase64Sync is the padded base64 of the digest; web has none', async () => {
+    for (const algorithm of ['sha-256', 'sha-512', 'sha-1'] as const) {
+      for (const size of [0, 1, 2, 3, 55, 64, 300, 4096]) {
+        const data = Uint8Array.from({ length: size }, (_, i) => (i * 31 + size) & 0xff)
+        expect(nodeBackend.digestBase64Sync!(algorithm, data)).toBe(
+          toBase64(await webBackend.digest(algorithm, data)),
+        )
+      }
+    }
+    expect(() => nodeBackend.digestBase64Sync!('md5' as never, message)).toThrow(TypeError)
+    expect(() => nodeBackend.digestBase64Sync!('sha-256', 'abc' as never)).toThrow(TypeError)
+    expect(webBackend.digestBase64Sync).toBeUndefined()
   })
 
   it('digests agree', async () => {

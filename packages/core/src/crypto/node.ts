@@ -1,9 +1,12 @@
 /// <reference types="node" />
 /**
  * The `node:crypto` backend, used by the `node` build (see `backend-node.ts`). Each `KeyObject`
- * is created once at import and kept on the {@link Key}; signing and verifying are synchronous
- * (`createHmac`, `crypto.sign`, `crypto.verify`), with `signSync` / `verifySync` exposed and the
- * async methods wrapping them. A private key keeps its derived public `KeyObject` for verifying.
+ * is created once at import and kept on the {@link Key}. `signSync` / `verifySync` run on the
+ * calling thread (`createHmac`, `crypto.sign`, `crypto.verify`). The async `sign` / `verify` of
+ * an asymmetric key hand the work to libuv's thread pool (the callback forms of `crypto.sign`
+ * and `crypto.verify`), so an event loop that awaits them stays free; HMAC's async methods wrap
+ * the synchronous ones (a MAC costs less than the hand-off). A private key keeps its derived
+ * public `KeyObject` for verifying.
  *
  * This is the only module in `@countersign/core` that imports `node:` modules. `Buffer` appears
  * only where node:crypto's types demand it (DER key input); outputs are copied into plain
@@ -58,6 +61,12 @@ const oneShotHash: (algorithm: string, data: Uint8Array) => Uint8Array =
   typeof nodeCrypto.hash === 'function'
     ? (algorithm, data) => nodeCrypto.hash(algorithm, data, 'buffer')
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest()
+
+/** The digest of bytes as padded base64. */
+const oneShotHashBase64: (algorithm: string, data: Uint8Array) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (algorithm, data) => nodeCrypto.hash(algorithm, data, 'base64')
+    : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest('base64')
 
 /** The digest of a string's UTF-8 as unpadded base64url. */
 const oneShotHashText: (algorithm: string, text: string) => string =
@@ -164,10 +173,38 @@ function asymmetricKey(
       return false
     }
   }
-  let signSync: ((data: Uint8Array) => Uint8Array) | undefined
+  // The asynchronous forms run on libuv's thread pool (node:crypto's callback API), so a server
+  // that awaits them keeps its event loop free; the Sync forms run on the calling thread.
+  const verify = (data: Uint8Array, signature: Uint8Array): Promise<boolean> => {
+    if (signature.length !== length) {
+      return Promise.resolve(false)
+    }
+    return new Promise((resolve) => {
+      try {
+        nodeCrypto.verify(hashName, data, verifyKey, signature, (error, ok) =>
+          resolve(error === null && ok),
+        )
+      } catch {
+        resolve(false)
+      }
+    })
+  }
+  let signing: Pick<Key, 'sign' | 'signSync'> | undefined
   if (privateKey !== undefined) {
     const [, signKey] = signingArgs(algorithm, privateKey)
-    signSync = (data) => own(nodeCrypto.sign(hashName, data, signKey))
+    signing = {
+      signSync: (data) => own(nodeCrypto.sign(hashName, data, signKey)),
+      sign: (data) =>
+        new Promise((resolve, reject) => {
+          nodeCrypto.sign(hashName, data, signKey, (error, signature) => {
+            if (error === null) {
+              resolve(own(signature))
+            } else {
+              reject(new TypeError(`${algorithm} signing failed in node:crypto`))
+            }
+          })
+        }),
+    }
   }
   return createKey({
     algorithm,
@@ -176,11 +213,9 @@ function asymmetricKey(
     backend: 'node',
     nativeKey: privateKey ?? publicKey,
     publicJwk,
-    verify: async (data, signature) => verifySync(data, signature),
+    verify,
     verifySync,
-    ...(signSync === undefined
-      ? {}
-      : { sign: async (data: Uint8Array) => signSync(data), signSync }),
+    ...signing,
   })
 }
 
@@ -442,6 +477,12 @@ export const nodeBackend: CryptoBackend = Object.freeze({
     assertDigestAlgorithm(algorithm)
     assertBytes(data, 'data')
     return nodeDigestSync(algorithm, data)
+  },
+  digestBase64Sync(algorithm: DigestAlgorithm, data: Uint8Array): string {
+    assertDigestAlgorithm(algorithm)
+    assertBytes(data, 'data')
+    // node:crypto encodes the digest itself: no digest bytes are copied out to JavaScript.
+    return oneShotHashBase64(NODE_DIGESTS[algorithm], data)
   },
   digestTextBase64UrlSync(algorithm: DigestAlgorithm, text: string): string {
     assertDigestAlgorithm(algorithm)

@@ -47,13 +47,20 @@ export interface Key {
    * interop with libraries such as `jose`. Treat it as opaque.
    */
   readonly nativeKey: unknown
-  /** Signs `data`. Throws `TypeError` on a public key. */
+  /**
+   * Signs `data`. Throws `TypeError` on a public key. On the Node backend an asymmetric key
+   * (Ed25519, ECDSA, RSA) signs on libuv's thread pool, leaving the event loop free; Web Crypto
+   * is asynchronous already.
+   */
   sign(data: Uint8Array): Promise<Uint8Array>
-  /** Verifies `signature` over `data`. Returns `false` (never throws) for a wrong-length or bad signature. */
+  /**
+   * Verifies `signature` over `data`. Returns `false` (never throws) for a wrong-length or bad
+   * signature. Runs where {@link Key.sign} runs.
+   */
   verify(data: Uint8Array, signature: Uint8Array): Promise<boolean>
-  /** Synchronous `sign`, present on the Node backend only. */
+  /** Synchronous `sign` on the calling thread, present on the Node backend only. */
   readonly signSync?: (data: Uint8Array) => Uint8Array
-  /** Synchronous `verify`, present on the Node backend only. */
+  /** Synchronous `verify` on the calling thread, present on the Node backend only. */
   readonly verifySync?: (data: Uint8Array, signature: Uint8Array) => boolean
   /** The public JWK (with `kid`, `alg`, `use: "sig"`), for asymmetric keys; `undefined` for secrets. */
   publicJwk(): PublicJwk | undefined
@@ -102,6 +109,11 @@ export interface CryptoBackend {
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
   /** Hashes `data` synchronously, where the platform can (node:crypto); absent on Web Crypto. */
   readonly digestSync?: (algorithm: DigestAlgorithm, data: Uint8Array) => Uint8Array
+  /**
+   * Hashes `data` synchronously and returns the digest as padded base64, encoded natively
+   * (node:crypto); absent on Web Crypto.
+   */
+  readonly digestBase64Sync?: (algorithm: DigestAlgorithm, data: Uint8Array) => string
   /**
    * Hashes the UTF-8 of `text` and returns the digest as unpadded base64url, synchronously and
    * without building the bytes in JavaScript (node:crypto); absent on Web Crypto.

@@ -24,6 +24,8 @@ export interface DigestProvider {
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
   /** Hashes `data` synchronously, when the provider can (a node:crypto backend); used if present. */
   readonly digestSync?: (algorithm: DigestAlgorithm, data: Uint8Array) => Uint8Array
+  /** Hashes `data` synchronously to padded base64 (a node:crypto backend); used if present. */
+  readonly digestBase64Sync?: (algorithm: DigestAlgorithm, data: Uint8Array) => string
 }
 
 /** Options for {@link createContentDigest}. */
@@ -77,6 +79,13 @@ export async function createContentDigest(
     throw new TypeError('expected body to be a Uint8Array')
   }
   const provider: DigestProvider = options.backend ?? backend
+  if (
+    (algorithm === 'sha-256' || algorithm === 'sha-512') &&
+    typeof provider.digestBase64Sync === 'function'
+  ) {
+    // One algorithm, hashed and encoded natively (node:crypto).
+    return `${algorithm}=:${provider.digestBase64Sync(algorithm, body)}:`
+  }
   if (
     (algorithm === 'sha-256' || algorithm === 'sha-512') &&
     typeof provider.digestSync === 'function'

@@ -461,6 +461,21 @@ describe('Content-Digest (RFC 9530)', () => {
     )
   })
 
+  it('takes the digest already encoded when the provider offers it', async () => {
+    const provider = {
+      digest: async () => new Uint8Array(32),
+      digestSync: () => new Uint8Array(32),
+      digestBase64Sync: (algorithm: string, data: Uint8Array) => `${algorithm}:${data.length}`,
+    }
+    expect(await createContentDigest(body, 'sha-256', { backend: provider })).toBe(
+      `sha-256=:sha-256:${body.length}:`,
+    )
+    // Several algorithms go through digest(), one at a time.
+    expect(await createContentDigest(body, ['sha-256'], { backend: provider })).toBe(
+      `sha-256=:${toBase64(new Uint8Array(32))}:`,
+    )
+  })
+
   it('defaults to sha-256 and refuses unsupported algorithms on create', async () => {
     expect(await createContentDigest(body)).toBe(
       'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:',
