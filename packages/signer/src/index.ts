@@ -20,6 +20,7 @@ export type {
   SignedFields,
   Signer,
   SigningKey,
+  SignOffload,
   SignRequestOptions,
   SignResponseCallOptions,
   SignResponseOptions,

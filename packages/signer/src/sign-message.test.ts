@@ -1,7 +1,9 @@
 import {
   createSignatureBase,
   type FieldLine,
+  generateKeyPair,
   importKey,
+  type Key,
   parseSignature,
   parseSignatureInput,
   utf8,
@@ -161,5 +163,116 @@ describe('signMessage', () => {
     )
     const again = await signer.signMessage({ method: 'GET', url: URL_ })
     expect(again['signature-input']).not.toContain('n-1')
+  })
+
+  describe('offload', () => {
+    const message = {
+      method: 'POST',
+      url: URL_,
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    }
+    const sameFields = { created: 1_767_225_600, nonce: 'n-offload' }
+
+    /** A key whose signSync and sign count their calls. */
+    function counting(inner: Key): { key: Key; calls: { sync: number; async: number } } {
+      const calls = { sync: 0, async: 0 }
+      const wrapped: Key = {
+        ...inner,
+        publicJwk: () => inner.publicJwk(),
+        verify: (d, s) => inner.verify(d, s),
+        sign: (data) => {
+          calls.async++
+          return inner.sign(data)
+        },
+        signSync: (data) => {
+          calls.sync++
+          return inner.signSync!(data)
+        },
+      }
+      return { key: wrapped, calls }
+    }
+
+    it('signs with a private key through key.sign, or the function given, with the same result', async () => {
+      const { privateKey } = await generateKeyPair('ed25519', { keyId: 'ed-1' })
+      const inline = counting(privateKey)
+      const expected = await signMessage(message, { key: inline.key, ...sameFields })
+      expect(inline.calls).toEqual({ sync: 1, async: 0 })
+
+      const pooled = counting(privateKey)
+      expect(await signMessage(message, { key: pooled.key, offload: true, ...sameFields })).toEqual(
+        expected,
+      )
+      expect(pooled.calls).toEqual({ sync: 0, async: 1 })
+
+      const elsewhere = counting(privateKey)
+      const seen: [Key, Uint8Array][] = []
+      const signer = createSigner({
+        key: elsewhere.key,
+        offload: async (k, data) => {
+          seen.push([k, data])
+          return k.signSync!(data)
+        },
+      })
+      expect(await signer.signMessage(message, sameFields)).toEqual(expected)
+      expect(elsewhere.calls).toEqual({ sync: 1, async: 0 }) // only through the function
+      expect(seen).toHaveLength(1)
+      expect(seen[0]![0]).toBe(elsewhere.key)
+      const member = parseSignatureInput(expected['signature-input']).get('sig1')!
+      const base = createSignatureBase(
+        {
+          method: 'POST',
+          url: URL_,
+          headers: [
+            ['content-type', 'text/plain'],
+            ['content-digest', expected['content-digest']!],
+          ],
+        },
+        member.components,
+        member.innerList[1],
+      )
+      expect(seen[0]![1]).toEqual(base.bytes) // the exact signature base
+    })
+
+    it('never hands off an HMAC key', async () => {
+      const hmac = counting(key)
+      let called = 0
+      const fields = await signMessage(message, {
+        key: hmac.key,
+        offload: async () => {
+          called++
+          return new Uint8Array(32)
+        },
+        ...sameFields,
+      })
+      expect(called).toBe(0)
+      expect(hmac.calls).toEqual({ sync: 1, async: 0 })
+      expect(fields).toEqual(await signMessage(message, { key, ...sameFields }))
+    })
+
+    it('passes a failure of the offload function to the caller', async () => {
+      const { privateKey } = await generateKeyPair('ed25519')
+      await expect(
+        signMessage(message, {
+          key: privateKey,
+          offload: async () => {
+            throw new Error('worker gone')
+          },
+        }),
+      ).rejects.toThrow('worker gone')
+    })
+
+    it('keeps the option across per-call Accept-Signature plans, and refuses other values', async () => {
+      const { privateKey } = await generateKeyPair('ed25519', { keyId: 'ed-2' })
+      const pooled = counting(privateKey)
+      const signer = createSigner({ key: pooled.key, offload: true })
+      await signer.signMessage(message, { acceptSignature: 'sig1=("@method");keyid="ed-2"' })
+      expect(pooled.calls).toEqual({ sync: 0, async: 1 })
+      for (const offload of ['yes', 1, {}]) {
+        expect(() => createSigner({ key, offload: offload as never })).toThrow(
+          /offload must be a boolean or a function/,
+        )
+      }
+    })
   })
 })

@@ -89,7 +89,23 @@ export interface SignRequestOptions extends SignatureOptions {
   acceptSignature?: string
   /** Structured-field types for `;sf` on fields Countersign does not know (lowercase names). */
   structuredFields?: Readonly<Record<string, 'item' | 'list' | 'dictionary'>>
+  /**
+   * Where a private key (Ed25519, ECDSA, RSA) signs. `true`: through the key's asynchronous
+   * `sign`, which on Node runs on libuv's thread pool, so a server signing under load keeps its
+   * event loop for I/O at the cost of a hand-off per signature. A function: it is called with
+   * the key and the signature base bytes and returns the signature (a worker thread, say; it
+   * must sign with exactly that key). HMAC keys always sign on the calling thread, since a MAC
+   * costs less than any hand-off. Default `false`: sign on the calling thread where the key
+   * allows it.
+   */
+  offload?: boolean | SignOffload
 }
+
+/**
+ * Signs `data` with `key` somewhere other than the calling thread; see
+ * {@link SignRequestOptions.offload}.
+ */
+export type SignOffload = (key: Key, data: Uint8Array) => Promise<Uint8Array>
 
 /** Options of {@link signResponse}: as for requests, plus the request being answered. */
 export interface SignResponseOptions extends SignRequestOptions {

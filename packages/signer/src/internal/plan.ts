@@ -23,6 +23,7 @@ import type {
   SignatureOptions,
   SignCallOptions,
   SigningKey,
+  SignOffload,
   SignRequestOptions,
   SignResponseOptions,
 } from '../types.ts'
@@ -52,6 +53,8 @@ export interface Plan {
   readonly coversDigest: boolean
   readonly digest: ContentDigestAlgorithm | false
   readonly structuredFields: Readonly<Record<string, 'item' | 'list' | 'dictionary'>> | undefined
+  /** How private keys sign: on the calling thread (`false`), through `key.sign`, or elsewhere. */
+  readonly offload: boolean | SignOffload
 }
 
 const SIGNATURE_KEYS = new Set([
@@ -73,6 +76,7 @@ const REQUEST_KEYS = new Set([
   'signatures',
   'acceptSignature',
   'structuredFields',
+  'offload',
 ])
 const RESPONSE_KEYS = new Set([...REQUEST_KEYS, 'request'])
 const CALL_KEYS = new Set(['created', 'expires', 'nonce', 'tag', 'acceptSignature', 'request'])
@@ -312,12 +316,17 @@ export function createPlan(options: unknown, kind: 'request' | 'response'): Plan
   if (structuredFields !== undefined && !isRecord(structuredFields)) {
     throw new TypeError(`${what}: structuredFields must be an object`)
   }
+  const offload = o.offload ?? false
+  if (typeof offload !== 'boolean' && typeof offload !== 'function') {
+    throw new TypeError(`${what}: offload must be a boolean or a function`)
+  }
   const {
     signatures,
     acceptSignature,
     digest: _d,
     structuredFields: _f,
     request: _r,
+    offload: _o,
     ...defaults
   } = o
   let plans: SignaturePlan[]
@@ -344,7 +353,13 @@ export function createPlan(options: unknown, kind: 'request' | 'response'): Plan
   if (new Set(labels).size !== labels.length) {
     throw new TypeError(`${what}: two signatures use the same label`)
   }
-  return { signatures: plans, coversDigest: coversDigest(plans), digest, structuredFields }
+  return {
+    signatures: plans,
+    coversDigest: coversDigest(plans),
+    digest,
+    structuredFields,
+    offload,
+  }
 }
 
 function coversDigest(plans: readonly SignaturePlan[]): boolean {
@@ -385,6 +400,7 @@ export function withCallOptions(
       acceptSignature: _a,
       digest: _d,
       structuredFields: _f,
+      offload: _o,
       ...base
     } = defaults
     const signatures = acceptSignaturePlans(acceptSignature, { ...base, ...overrides }, 'signing')

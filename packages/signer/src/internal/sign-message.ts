@@ -274,8 +274,8 @@ export async function signFields(parts: MessageParts, plan: Plan): Promise<Signe
         structuredFields: plan.structuredFields,
       }),
     )
-    const signature =
-      key.signSync === undefined ? await key.sign(base.bytes) : key.signSync(base.bytes)
+    const signed = signWith(key, base.bytes, plan.offload)
+    const signature = signed instanceof Uint8Array ? signed : await signed
     entries.push({ label: labels[i] as string, innerList: base.innerList, signature })
   }
 
@@ -289,6 +289,18 @@ export async function signFields(parts: MessageParts, plan: Plan): Promise<Signe
     out['content-digest'] = addedDigest
   }
   return out
+}
+
+/** Signs the base with the key, where `offload` says (see `SignRequestOptions.offload`). */
+function signWith(
+  key: Key,
+  data: Uint8Array,
+  offload: Plan['offload'],
+): Uint8Array | Promise<Uint8Array> {
+  if (offload !== false && key.type === 'private') {
+    return offload === true ? key.sign(data) : offload(key, data)
+  }
+  return key.signSync === undefined ? key.sign(data) : key.signSync(data)
 }
 
 /**
