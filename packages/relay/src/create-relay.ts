@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { Buffer } from 'node:buffer'
 import {
   createKeyRing,
   createMemoryStore,
@@ -30,6 +32,7 @@ import {
   problemResponse,
   readCappedBody,
 } from './internal/http.ts'
+import { isoNow } from './internal/iso-now.ts'
 import { randomId } from './internal/random-id.ts'
 import { checkRateLimits } from './internal/rate-limit.ts'
 import {
@@ -40,6 +43,7 @@ import {
   toResponse,
   type WithRelayCore,
 } from './internal/relay-input.ts'
+import { createSignWorker, type SignWorker } from './internal/sign-worker.ts'
 import { postUpstream } from './internal/upstream.ts'
 import { createGuardedAgent } from './ssrf/guarded-agent.ts'
 import { createTargetMatcher, type MatchableTarget } from './targets/match-target.ts'
@@ -126,7 +130,11 @@ function parseItem(value: unknown, where: string): Item {
 }
 
 function checkContentType(input: RelayInput): void {
-  const type = parseMediaType(input.header('content-type'))
+  const value = input.header('content-type')
+  if (value === 'application/json') {
+    return // what clients send (and what secureRequest sends)
+  }
+  const type = parseMediaType(value)
   if (type === undefined) {
     throw new RequestError(
       'unsupported_media_type',
@@ -180,6 +188,7 @@ function compileTarget(
   ring: KeyRing | undefined,
   options: RelayOptions,
   ttl: number,
+  signWorker: SignWorker,
 ): CompiledTarget {
   const timeoutMs = target.timeoutMs ?? DEFAULTS.timeoutMs
   const common = {
@@ -187,6 +196,8 @@ function compileTarget(
     tag: RELAY_SIGNATURE_TAG,
     expiresIn: ttl,
     digest: 'sha-256' as const,
+    // Ed25519 signs on the relay's signing worker, so the event loop keeps forwarding.
+    offload: signWorker.sign,
   }
   let signer: Signer
   const signing = target.signing ?? {}
@@ -275,7 +286,10 @@ export function createRelay(options: RelayOptions): RelayHandler {
   checkRelayOptions(options)
   const ring = toKeyRing(options.keys)
   const ttl = options.signatureTtlSeconds ?? DEFAULTS.signatureTtlSeconds
-  const targets = options.targets.map((target) => compileTarget(target, ring, options, ttl))
+  const signWorker = createSignWorker()
+  const targets = options.targets.map((target) =>
+    compileTarget(target, ring, options, ttl, signWorker),
+  )
   const matcher = createTargetMatcher(targets)
   const auth = createRelayAuthenticator(options.auth)
   const store: WindowCounterStore = options.store ?? createMemoryStore()
@@ -325,7 +339,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
       if (target.config.skapiCompat !== undefined) {
         envelope.api_key = target.config.skapiCompat.apiKey
       }
-      const body = utf8(JSON.stringify(envelope))
+      const body = Buffer.from(JSON.stringify(envelope), 'utf8')
       bytesIn = body.byteLength
       if (body.byteLength > target.maxBodyBytes) {
         throw new RequestError(
@@ -375,7 +389,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
     cors: Record<string, string>,
   ): Promise<RelayAnswer> => {
     const started = audit === undefined ? 0 : performance.now()
-    const time = new Date().toISOString()
+    const time = isoNow()
     const requestId = `req_${randomId()}`
     let userId: string | undefined
     let bytesIn = 0
@@ -599,7 +613,7 @@ export function createRelay(options: RelayOptions): RelayHandler {
     Object.defineProperty(handler, RELAY_CORE, { value: core })
   }
   handler.close = async () => {
-    await Promise.all(targets.map((target) => target.agent.close()))
+    await Promise.all([...targets.map((target) => target.agent.close()), signWorker.close()])
   }
   return handler
 }

@@ -6,21 +6,21 @@
  * @internal
  * @module
  */
-import { toBase64Url } from '@countersign/core'
+import { Buffer } from 'node:buffer'
 
 const ID_BYTES = 12
 const POOL_BYTES = ID_BYTES * 256
-let pool = new Uint8Array(0)
+let pool = Buffer.alloc(0)
 let offset = 0
 
 /** 12 random bytes as base64url (16 characters), like core's `generateNonce(12)`. */
 export function randomId(): string {
   if (offset + ID_BYTES > pool.length) {
-    pool = new Uint8Array(POOL_BYTES)
+    pool = Buffer.allocUnsafeSlow(POOL_BYTES)
     globalThis.crypto.getRandomValues(pool)
     offset = 0
   }
-  const bytes = pool.subarray(offset, offset + ID_BYTES)
+  const id = pool.toString('base64url', offset, offset + ID_BYTES)
   offset += ID_BYTES
-  return toBase64Url(bytes)
+  return id
 }

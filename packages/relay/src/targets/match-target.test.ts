@@ -25,6 +25,7 @@ describe('createTargetMatcher', () => {
     ],
     ['https://API.Example.com:443/v1/orders', 'v1', 'https://api.example.com/v1/orders'],
     ['https://api.example.com/v1/orders#fragment', 'v1', 'https://api.example.com/v1/orders'],
+    ['https://api.example.com/v1/orders?a=1#', 'v1', 'https://api.example.com/v1/orders?a=1'],
     ['https://api.example.com/v1/a/../b', 'v1', 'https://api.example.com/v1/b'],
     [
       'https://api.example.com/v1/admin/users',

@@ -130,7 +130,10 @@ export function createTargetMatcher<T extends MatchableTarget>(
           pathname === entry.prefix ||
           pathname.startsWith(`${entry.prefix}/`)
         ) {
-          return { target: entry.target, url: new URL(entry.origin + pathname + url.search) }
+          // The URL parsed above, without its fragment (an empty `#` too): its origin is the
+          // target's own.
+          url.hash = ''
+          return { target: entry.target, url }
         }
       }
       const refusal = hostRefusal(url.hostname)
