@@ -61,5 +61,5 @@ export type {
   UserTokenUser,
 } from './user-tokens.ts'
 export { createUserTokens, USER_TOKEN_PREFIX } from './user-tokens.ts'
-export type { VerifyUserTokenOptions } from './verify-user-token.ts'
+export type { VerifyOffload, VerifyUserTokenOptions } from './verify-user-token.ts'
 export { verifyUserToken } from './verify-user-token.ts'

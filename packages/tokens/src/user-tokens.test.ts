@@ -4,6 +4,7 @@ import {
   fromBase64Url,
   generateKeyPair,
   importKey,
+  type Key,
   toBase64Url,
   webBackend,
 } from '@countersign/core'
@@ -435,6 +436,70 @@ describe('user tokens (JWT)', () => {
       verifyUserToken('x', { issuer: 'i', audience: [], jwks: { keys: [] } }),
     ).rejects.toThrow(TypeError)
     await expect(verifyUserToken('x', { issuer: 'i', audience: 'a' })).rejects.toThrow(TypeError)
+    await expect(
+      verifyUserToken('x', {
+        issuer: 'i',
+        audience: 'a',
+        jwks: { keys: [] },
+        offload: 'yes' as never,
+      }),
+    ).rejects.toThrow(/offload/)
+  })
+
+  it('checks the signature where offload says, with the same verdicts', async () => {
+    const { tokens, keys } = setup({ start: Date.now() })
+    const { token } = await tokens.issueUserToken({ user, audience: 'a' })
+    const [h, p, sig] = token.split('.') as [string, string, string]
+    const tampered = `${h}.${p}.${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`
+    const [publicKey] = await Promise.all(
+      (await keys.jwks()).keys.map((jwk) => importKey(jwk as JsonWebKey)),
+    )
+    // A key that counts which of its checks ran.
+    const calls = { sync: 0, async: 0 }
+    const key: Key = {
+      ...publicKey!,
+      publicJwk: () => publicKey!.publicJwk(),
+      sign: (d) => publicKey!.sign(d),
+      verify: (d, s) => {
+        calls.async++
+        return publicKey!.verify(d, s)
+      },
+      verifySync: (d, s) => {
+        calls.sync++
+        return publicKey!.verifySync!(d, s)
+      },
+    }
+    const base = { issuer: ISSUER, audience: 'a', keys: [key] }
+    expect((await verifyUserToken(token, base)).user.id).toBe('u-123')
+    expect(calls).toEqual({ sync: 1, async: 0 })
+    expect((await verifyUserToken(token, { ...base, offload: true })).user.id).toBe('u-123')
+    expect(await codeOf(verifyUserToken(tampered, { ...base, offload: true }))).toBe(
+      'token_invalid',
+    )
+    expect(calls).toEqual({ sync: 1, async: 2 })
+    const seen: [Key, string, number][] = []
+    const offload = async (k: Key, data: Uint8Array, signature: Uint8Array) => {
+      seen.push([k, new TextDecoder().decode(data), signature.length])
+      return k.verifySync!(data, signature)
+    }
+    expect((await verifyUserToken(token, { ...base, offload })).user.id).toBe('u-123')
+    expect(await codeOf(verifyUserToken(tampered, { ...base, offload }))).toBe('token_invalid')
+    expect(seen).toEqual([
+      [key, `${h}.${p}`, 64],
+      [key, `${h}.${p}`, 64],
+    ])
+    // A function that says no, or fails, refuses the token.
+    expect(await codeOf(verifyUserToken(token, { ...base, offload: async () => false }))).toBe(
+      'token_invalid',
+    )
+    await expect(
+      verifyUserToken(token, {
+        ...base,
+        offload: async () => {
+          throw new Error('worker gone')
+        },
+      }),
+    ).rejects.toThrow('worker gone')
   })
 })
 

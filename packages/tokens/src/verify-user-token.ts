@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Jwks, KeyValueStore } from '@countersign/core'
+import type { Jwks, Key, KeyValueStore } from '@countersign/core'
 import { DEFAULT_MAX_TOKEN_LENGTH, type Duration, toleranceToMs } from './internal/duration.ts'
 import { SUPPORTED_JWS_ALGS } from './internal/jws.ts'
 import { jwksResolver, type KeySource, toResolver } from './internal/user-claims.ts'
@@ -33,7 +33,21 @@ export interface VerifyUserTokenOptions {
   maxTokenLength?: number
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number
+  /**
+   * Where the signature is checked. `true`: through the key's asynchronous `verify`, which on
+   * Node runs on libuv's thread pool, so a server checking many tokens keeps its event loop for
+   * I/O. A function: it is called with the key, the signed bytes and the signature, and returns
+   * whether the signature is valid (a worker thread, say; it must check with exactly that key).
+   * Default `false`: on the calling thread where the key allows it.
+   */
+  offload?: boolean | VerifyOffload
 }
+
+/**
+ * Checks `signature` over `data` with `key` somewhere other than the calling thread; see
+ * {@link VerifyUserTokenOptions.offload}. Resolves `false` for a signature that does not verify.
+ */
+export type VerifyOffload = (key: Key, data: Uint8Array, signature: Uint8Array) => Promise<boolean>
 
 /**
  * Verifies a user-token JWT: a compact JWS whose header names `typ: at+jwt`, a `kid` that
@@ -82,6 +96,10 @@ export async function verifyUserToken(
   } else {
     throw new TypeError('expected options.keys or options.jwks')
   }
+  const offload = options.offload ?? false
+  if (typeof offload !== 'boolean' && typeof offload !== 'function') {
+    throw new TypeError('expected options.offload to be a boolean or a function')
+  }
   return verifyUser(token, {
     issuer: options.issuer,
     audience,
@@ -92,5 +110,6 @@ export async function verifyUserToken(
     toleranceMs: toleranceToMs(options.clockTolerance),
     maxLength: options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH,
     now: options.now ?? Date.now,
+    offload,
   })
 }

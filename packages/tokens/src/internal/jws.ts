@@ -77,6 +77,11 @@ export interface VerifyCompactOptions {
   types: readonly string[]
   /** Longest token accepted, in characters. */
   maxLength: number
+  /**
+   * Where an asymmetric signature is checked: inline (`false`, the default), through
+   * `key.verify` (`true`), or by the function given.
+   */
+  offload?: boolean | ((key: Key, data: Uint8Array, signature: Uint8Array) => Promise<boolean>)
 }
 
 /** The outcome of {@link verifyCompact}. */
@@ -195,10 +200,18 @@ export async function verifyCompact(
     throw invalid('malformed JWT signature')
   }
   const data = encoder.encode(token.slice(0, d2))
-  const ok =
-    key.verifySync === undefined
-      ? await key.verify(data, signature)
-      : key.verifySync(data, signature)
+  const offload = options.offload ?? false
+  let ok: boolean
+  if (offload !== false && key.type !== 'secret') {
+    ok =
+      (await (offload === true ? key.verify(data, signature) : offload(key, data, signature))) ===
+      true
+  } else {
+    ok =
+      key.verifySync === undefined
+        ? await key.verify(data, signature)
+        : key.verifySync(data, signature)
+  }
   if (!ok) {
     throw invalid('JWT signature does not verify')
   }

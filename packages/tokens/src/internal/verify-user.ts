@@ -5,7 +5,7 @@
  * @module
  */
 import { isJsonObject, type KeyValueStore, parseJsonStrict, TokenError } from '@countersign/core'
-import { type JwsKeyResolver, verifyCompact } from './jws.ts'
+import { type JwsKeyResolver, type VerifyCompactOptions, verifyCompact } from './jws.ts'
 import type { ReferenceTokens } from './reference-tokens.ts'
 import { checkClaims, checkDenylist, type VerifiedClaims } from './user-claims.ts'
 
@@ -29,6 +29,8 @@ export interface UserVerifyContext {
   toleranceMs: number
   maxLength: number
   now: () => number
+  /** Where signatures are checked (see `VerifyUserTokenOptions.offload`); default inline. */
+  offload?: VerifyCompactOptions['offload']
 }
 
 /** The `typ` values a user-token JWT may carry (RFC 9068 §2.1). */
@@ -74,6 +76,7 @@ export async function verifyUser(
     algorithms: ctx.algorithms,
     types: TYPES,
     maxLength: ctx.maxLength,
+    ...(ctx.offload === undefined ? {} : { offload: ctx.offload }),
   })
   const verified = checkClaims(payload, {
     issuer: ctx.issuer,
