@@ -21,6 +21,7 @@ import {
   createRemoteJwks,
   isUserTokenRevoked,
   type KeySource,
+  type VerifyOffload,
   verifyUserToken,
 } from '@countersign/tokens'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
@@ -171,7 +172,10 @@ function headerKid(token: string): string | undefined {
   }
 }
 
-function countersignAuthenticator(auth: CountersignAuth): HeaderAuthenticator {
+function countersignAuthenticator(
+  auth: CountersignAuth,
+  offload: VerifyOffload | undefined,
+): HeaderAuthenticator {
   let keys: KeySource | undefined = auth.keys
   let jwks: Jwks | undefined = auth.jwks
   if (auth.jwksUrl !== undefined) {
@@ -185,6 +189,7 @@ function countersignAuthenticator(auth: CountersignAuth): HeaderAuthenticator {
     ...(keys === undefined ? {} : { keys }),
     ...(jwks === undefined ? {} : { jwks }),
     ...(denylist === undefined ? {} : { denylist }),
+    ...(offload === undefined ? {} : { offload }),
   }
   const verify = async (token: string): Promise<RelayUser> => {
     let verified: Awaited<ReturnType<typeof verifyUserToken>>
@@ -473,11 +478,14 @@ export function createAuthenticator(auth: RelayAuth): Authenticator {
  * @internal
  * @throws `TypeError` for an unknown `auth.type`.
  */
-export function createRelayAuthenticator(auth: RelayAuth): RelayAuthenticator {
+export function createRelayAuthenticator(
+  auth: RelayAuth,
+  offload?: VerifyOffload,
+): RelayAuthenticator {
   let fromHeader: HeaderAuthenticator
   switch (auth.type) {
     case 'countersign':
-      fromHeader = countersignAuthenticator(auth)
+      fromHeader = countersignAuthenticator(auth, offload)
       break
     case 'oidc':
       fromHeader = oidcAuthenticator(auth)

@@ -14,10 +14,15 @@ import {
 import { type RelayAnswer, toResponse } from './relay-input.ts'
 
 /** Headers on every answer the relay makes itself. */
-export const BASE_HEADERS: Readonly<Record<string, string>> = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze(baseHeaders())
+
+/** A fresh, writable copy of {@link BASE_HEADERS} (a literal: cheaper than a spread). */
+export function baseHeaders(): Record<string, string> {
+  return {
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+  }
 }
 
 const INTERNAL_PROBLEM = {

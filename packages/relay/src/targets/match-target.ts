@@ -131,8 +131,10 @@ export function createTargetMatcher<T extends MatchableTarget>(
           pathname.startsWith(`${entry.prefix}/`)
         ) {
           // The URL parsed above, without its fragment (an empty `#` too): its origin is the
-          // target's own.
-          url.hash = ''
+          // target's own. (`#` can only start a fragment; elsewhere it is percent-encoded.)
+          if (input.includes('#')) {
+            url.hash = ''
+          }
           return { target: entry.target, url }
         }
       }
