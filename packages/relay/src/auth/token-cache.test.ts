@@ -10,6 +10,8 @@ import {
   importKey,
   type Key,
   type KeyValueStore,
+  toBase64Url,
+  utf8,
 } from '@countersign/core'
 import { createSigningKeys, createUserTokens, type UserTokens } from '@countersign/tokens'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -248,6 +250,45 @@ describe('verified-token cache', () => {
       expiresAt: now + 120_000,
     })
     expect(cache.get('x'.repeat(MAX_CACHED_TOKEN_LENGTH + 1), now)).toBeUndefined()
+  })
+
+  it('serves an entry only for exactly its token, however much of it another token shares', async () => {
+    const token = await issue('u-shared')
+    const [h, , s] = token.split('.') as [string, string, string]
+    // Another user's claims with the cached token's signature: the same tail, not the same token.
+    const forged = `${h}.${toBase64Url(utf8(JSON.stringify({ sub: 'u-evil' })))}.${s}`
+    const counted = countingKey()
+    const auth = authenticator({ keys: [counted.key] })
+    expect((await auth(token)).user_id).toBe('u-shared')
+    await refusal(auth(forged))
+    await refusal(auth(forged))
+    expect(counted.checks()).toBe(3) // every forged try is verified (and fails)
+    expect((await auth(token)).user_id).toBe('u-shared') // and the real entry stays
+    expect(counted.checks()).toBe(3)
+
+    const cache = createTokenCache({ maxEntries: 10, maxAgeMs: 60_000 })
+    const now = Date.now()
+    const tail = 'T'.repeat(100)
+    const entry = (id: string) => ({
+      user: { user_id: id },
+      jti: id,
+      kid: 'k',
+      key: 'k',
+      verifiedAt: now,
+      expiresAt: now + 120_000,
+    })
+    cache.set(`a.${tail}`, entry('a'))
+    expect(cache.get(`b.${tail}`, now)).toBeUndefined()
+    cache.delete(`b.${tail}`) // not a's entry: kept
+    expect(cache.get(`a.${tail}`, now)?.user.user_id).toBe('a')
+    cache.set(`b.${tail}`, entry('b')) // replaces a (same key), never serves it for b
+    expect(cache.get(`a.${tail}`, now)).toBeUndefined()
+    expect(cache.get(`b.${tail}`, now)?.user.user_id).toBe('b')
+    expect(cache.size).toBe(1)
+    for (const short of ['', 'x', 'y'.repeat(64)]) {
+      cache.set(short, entry(short))
+      expect(cache.get(short, now)?.user.user_id).toBe(short)
+    }
   })
 
   it('does not cache failures', async () => {

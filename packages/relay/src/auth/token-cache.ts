@@ -62,18 +62,34 @@ export interface TokenCacheOptions {
   maxAgeMs: number
 }
 
+/**
+ * The map key of a token: its last {@link KEY_CHARS} characters (of a JWT, its signature), so
+ * a lookup hashes those rather than the whole token. An entry keeps the whole token and is
+ * used only for exactly that token.
+ */
+const KEY_CHARS = 64
+
+function keyOf(token: string): string {
+  return token.length <= KEY_CHARS ? token : token.slice(token.length - KEY_CHARS)
+}
+
+interface Entry extends CachedToken {
+  readonly token: string
+}
+
 /** Creates a {@link TokenCache}. */
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const { maxEntries, maxAgeMs } = options
-  const map = new Map<string, CachedToken>()
+  const map = new Map<string, Entry>()
   return {
     get(token, now) {
-      const entry = map.get(token)
-      if (entry === undefined) {
+      const key = keyOf(token)
+      const entry = map.get(key)
+      if (entry === undefined || entry.token !== token) {
         return undefined
       }
       if (now >= entry.validUntil || now < entry.verifiedAt) {
-        map.delete(token)
+        map.delete(key)
         return undefined
       }
       return entry
@@ -86,7 +102,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       if (!(validUntil > entry.verifiedAt)) {
         return
       }
-      map.delete(token)
+      const key = keyOf(token)
+      map.delete(key)
       while (map.size >= maxEntries) {
         const oldest = map.keys().next().value
         if (oldest === undefined) {
@@ -94,7 +111,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
         }
         map.delete(oldest)
       }
-      map.set(token, {
+      map.set(key, {
+        token,
         user: Object.freeze(entry.user),
         jti: entry.jti,
         kid: entry.kid,
@@ -104,7 +122,10 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       })
     },
     delete(token) {
-      map.delete(token)
+      const key = keyOf(token)
+      if (map.get(key)?.token === token) {
+        map.delete(key)
+      }
     },
     get size() {
       return map.size

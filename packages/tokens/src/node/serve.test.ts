@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { RequestError } from '@countersign/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -150,5 +151,58 @@ describe('readNodeRequest and serveNodeListener', () => {
     expect(boom.status).toBe(500)
     expect(boom.headers.get('content-type')).toBe('application/problem+json')
     expect(await boom.json()).toMatchObject({ code: 'internal_error' })
+  })
+
+  it('refuses a repeated single-valued header in any case, and lets other repeats through', async () => {
+    const seen: string[] = []
+    running = await serveNodeListener(
+      (req, res) => {
+        void readNodeRequest(req, { origin: 'https://api.example/' }).then((parts) => {
+          if (parts instanceof RequestError) {
+            sendProblem(res, parts, true)
+            return
+          }
+          seen.push(parts.url)
+          res.writeHead(204).end()
+        })
+      },
+      { port: 0 },
+    )
+    const { port } = new URL(running.url)
+    const send = (extra: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1')
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += chunk.toString('latin1')
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+        socket.end(
+          `POST /p HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+        )
+      })
+    const singles = [
+      'Content-Type: a/b',
+      'AUTHORIZATION: Bearer x',
+      'x-api-key: k',
+      'X-Api-Token: t',
+      'accessToken: t',
+      'Origin: https://a.example',
+    ]
+    for (const line of singles) {
+      expect(await send(`${line}\r\n`)).toMatch(/^HTTP\/1\.1 204/)
+      const twice = await send(`${line}\r\n${line.toLowerCase()}\r\n`)
+      expect(twice).toMatch(/^HTTP\/1\.1 400/)
+      expect(twice).toContain('duplicate_header')
+    }
+    expect(await send('hOsT: 127.0.0.1\r\n')).toContain('duplicate_header')
+    expect(await send('content-length: 0\r\n')).toMatch(/^HTTP\/1\.1 400/)
+    // Repeats of other fields are not ours to refuse.
+    expect(await send('Accept: a/b\r\nAccept: c/d\r\nX-Trace: 1\r\nx-trace: 2\r\n')).toMatch(
+      /^HTTP\/1\.1 204/,
+    )
+    // A configured origin with a trailing slash joins the target without doubling it.
+    expect(seen[0]).toBe('https://api.example/p')
   })
 })

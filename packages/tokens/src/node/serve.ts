@@ -26,18 +26,24 @@ export interface NodeListenerOptions {
 /** A `node:http` request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void
 
-/** Headers that must appear at most once. */
-const SINGLE_HEADERS: ReadonlySet<string> = new Set([
-  'host',
-  'content-type',
-  'content-length',
-  'authorization',
-  'transfer-encoding',
-  'x-api-key',
-  'x-api-token',
-  'accesstoken',
-  'origin',
-])
+/** Headers that must appear at most once, each with its bit in a request's seen-mask. */
+const SINGLE_HEADERS: ReadonlyMap<string, number> = new Map(
+  [
+    'host',
+    'content-type',
+    'content-length',
+    'authorization',
+    'transfer-encoding',
+    'x-api-key',
+    'x-api-token',
+    'accesstoken',
+    'origin',
+  ].map((name, i) => [name, 1 << i]),
+)
+/** Whether any single header has this many characters (skips lower-casing the others). */
+const SINGLE_LENGTHS: readonly boolean[] = Array.from({ length: 32 }, (_, n) =>
+  [...SINGLE_HEADERS.keys()].some((name) => name.length === n),
+)
 
 const HOST_PATTERN = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
 
@@ -145,15 +151,19 @@ export async function readNodeRequest(
 ): Promise<NodeRequestParts | RequestError> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
   const raw = req.rawHeaders
-  let seen: Set<string> | undefined
+  let seen = 0
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase()
-    if (SINGLE_HEADERS.has(name)) {
-      seen ??= new Set<string>()
-      if (seen.has(name)) {
+    const rawName = raw[i] as string
+    if (SINGLE_LENGTHS[rawName.length] !== true) {
+      continue
+    }
+    const name = rawName.toLowerCase()
+    const bit = SINGLE_HEADERS.get(name)
+    if (bit !== undefined) {
+      if ((seen & bit) !== 0) {
         return new RequestError('duplicate_header', `duplicate ${name} header`)
       }
-      seen.add(name)
+      seen |= bit
     }
   }
   const target = req.url ?? ''
@@ -170,8 +180,10 @@ export async function readNodeRequest(
       return new RequestError('malformed', 'missing or invalid Host header')
     }
     origin = `http://${host}`
+  } else if (origin.endsWith('/')) {
+    origin = origin.replace(/\/+$/, '')
   }
-  const url = origin.replace(/\/+$/, '') + target
+  const url = origin + target
   if (!URL.canParse(url)) {
     return new RequestError('malformed', 'invalid request target')
   }
