@@ -302,6 +302,36 @@ describe('Signature-Input / Signature fields', () => {
     ).toThrow(TypeError)
   })
 
+  it('writes the parameters text that was signed, however many bases were built since', () => {
+    const params = new Map<string, string | number>([
+      ['created', 1],
+      ['nonce', 'signed'],
+    ])
+    const first = createSignatureBase(
+      request('https://e.com/'),
+      [parseComponentIdentifier('@method')],
+      params,
+    )
+    expect(first.signatureParams).toBe('("@method");created=1;nonce="signed"')
+    // Many other messages signed meanwhile (a signer awaiting its key), and the caller's map
+    // changed afterwards: the field still carries what the base said.
+    for (let i = 0; i < 100; i++) {
+      createSignatureBase(request('https://e.com/'), [parseComponentIdentifier('@method')], {
+        created: i,
+      })
+    }
+    params.set('nonce', 'changed')
+    const out = serializeSignatures([
+      { label: 'sig1', innerList: first.innerList, signature: Uint8Array.of(1) },
+    ])
+    expect(out.signatureInput).toBe(`sig1=${first.signatureParams}`)
+    // An inner list it did not build is serialised as it stands.
+    const own = serializeSignatures([
+      { label: 'sig1', innerList: [[['@method', new Map()]], params], signature: Uint8Array.of(1) },
+    ])
+    expect(own.signatureInput).toBe('sig1=("@method");created=1;nonce="changed"')
+  })
+
   it('refuses non-ASCII or negative signature parameters when building', () => {
     const m = request('https://e.com/')
     expect(codeOf(() => createSignatureBase(m, [], { keyid: 'k\u00e9' }))).toBe('malformed')

@@ -140,29 +140,20 @@ export function createSignatureBase(
 }
 
 /**
- * The `@signature-params` text of the last few inner lists built by {@link createSignatureBase},
+ * The `@signature-params` text {@link createSignatureBase} wrote for each inner list it built,
  * so that `serializeSignatures` writes the very text that was signed without serialising it
- * again. A small ring rather than a `WeakMap`: cheaper, and a signer serialises right after it
- * signs.
+ * again. Keyed weakly by the inner list: a signer may await its key (a thread pool, a worker)
+ * between the two while other messages are signed.
  */
-const recentLists: (InnerList | undefined)[] = [undefined, undefined, undefined, undefined]
-const recentTexts: string[] = ['', '', '', '']
-let recentNext = 0
+const serializedLists = new WeakMap<InnerList, string>()
 
 function rememberSerialized(innerList: InnerList, text: string): void {
-  recentLists[recentNext] = innerList
-  recentTexts[recentNext] = text
-  recentNext = (recentNext + 1) % recentLists.length
+  serializedLists.set(innerList, text)
 }
 
-/** The text {@link createSignatureBase} wrote for `innerList`, if it was one of the last few. */
+/** The text {@link createSignatureBase} wrote for `innerList`, if it built it. */
 export function serializedText(innerList: InnerList): string | undefined {
-  for (let i = 0; i < recentLists.length; i++) {
-    if (recentLists[i] === innerList) {
-      return recentTexts[i]
-    }
-  }
-  return undefined
+  return serializedLists.get(innerList)
 }
 
 /** Validated components with their inner-list items and `(…)` text, reused for frozen arrays. */
