@@ -9,7 +9,11 @@
  * verified-token cache and again with `auth.cache: false` (every token verified); the relay
  * clients cycle through `USER_TOKENS` distinct users' tokens. One more case sends the
  * relay's Ed25519 requests to a route of the API that checks them with `createRelayVerifier`
- * (the whole path a real deployment pays). The load generator is an undici `Pool` per server,
+ * (the whole path a real deployment pays). A last row is a relay written by hand for the HMAC
+ * target alone, doing the least the same wire format needs: the limit the relay's own rows can
+ * be read against. The relay does its Ed25519 work on a worker thread of its own (a second
+ * core, here); everything else in this group runs on the one event loop. The load generator
+ * is an undici `Pool` per server,
  * keeping `IN_FLIGHT` requests in flight; every answer is checked (status 200 and the API's
  * exact body) and its latency recorded, and the p50/p99 of the measured rounds are printed
  * under the table.
@@ -22,7 +26,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
+import { createHmac, createSecretKey, hash, randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isDeepStrictEqual } from 'node:util'
@@ -40,7 +44,7 @@ import {
   type RelayVerifier,
   verifyRelayRequest,
 } from '@countersign/relay/verify'
-import { createSigningKeys, createUserTokens } from '@countersign/tokens'
+import { createSigningKeys, createUserTokens, verifyUserToken } from '@countersign/tokens'
 import proxy from '@fastify/http-proxy'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, Pool, request as undiciRequest } from 'undici'
@@ -67,6 +71,7 @@ const BARE = 'bare undici proxy'
 const FASTIFY = '@fastify/http-proxy'
 const ED_UNCACHED = 'relay Ed25519, no token cache'
 const HMAC_UNCACHED = 'relay HMAC, no token cache'
+const HAND = 'hand-written relay (HMAC, same wire format)'
 
 // --- Latencies ----------------------------------------------------------------------------------
 
@@ -231,6 +236,106 @@ async function startBareProxy(upstream: string, agent: Agent): Promise<Listening
   })
 }
 
+/** POSTs on undici's dispatcher directly (no response stream), buffering the answer. */
+function dispatchPost(
+  agent: Agent,
+  url: URL,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let status = 0
+    let type = ''
+    agent.dispatch(
+      { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body },
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, responseHeaders) {
+          status = statusCode
+          type = String(responseHeaders['content-type'] ?? '')
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk)
+        },
+        onResponseEnd() {
+          resolve({ status, type, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) })
+        },
+        onResponseError(_controller, error) {
+          reject(error)
+        },
+      },
+    )
+  })
+}
+
+/**
+ * The least a relay can do for the HMAC target, written by hand for this one shape: a bearer
+ * token looked up in a map of already-verified tokens, `JSON.parse`, the URL checked against
+ * the target's origin and path, the `{ user, data, request }` envelope, `Content-Digest`, an
+ * RFC 9421 signature base written as one template string for these four components, one
+ * `createHmac`, the request dispatched on a plain undici `Agent` (its dispatcher API, as the
+ * relay does), and the answer with the
+ * relay's headers. No strict JSON, no SSRF connector, no rate limits, no config, no
+ * generality. `setup` checks its requests with `createRelayVerifier` like the relay's.
+ */
+async function startHandRelay(
+  upstream: string,
+  agent: Agent,
+  users: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  secret: Uint8Array,
+): Promise<Listening> {
+  const key = createSecretKey(secret)
+  const origin = new URL(upstream).origin
+  const prefix = '/api/hmac/'
+  return listen((req, res) => {
+    void (async () => {
+      const authorization = req.headers.authorization
+      const user =
+        authorization?.startsWith('Bearer ') === true
+          ? users.get(authorization.slice(7))
+          : undefined
+      if (user === undefined) {
+        refuse(res, 401, 'not logged in')
+        return
+      }
+      const { url: requested, data } = JSON.parse((await readAll(req)).toString('utf8')) as {
+        url: string
+        data: unknown
+      }
+      const url = new URL(requested)
+      if (url.origin !== origin || !url.pathname.startsWith(prefix)) {
+        refuse(res, 403, 'target forbidden')
+        return
+      }
+      const id = `req_${randomUUID()}`
+      const body = Buffer.from(
+        JSON.stringify({ user, data, request: { id, time: new Date().toISOString() } }),
+      )
+      const digest = `sha-256=:${hash('sha256', body, 'base64')}:`
+      const created = Math.floor(Date.now() / 1000)
+      const params = `("@method" "@target-uri" "content-digest" "content-type");created=${created};keyid="hmac-bench";expires=${created + 60};nonce="${randomUUID()}";tag="${TAG}"`
+      const base = `"@method": POST\n"@target-uri": ${url.href}\n"content-digest": ${digest}\n"content-type": application/json\n"@signature-params": ${params}`
+      const signature = createHmac('sha256', key).update(base).digest('base64')
+      const up = await dispatchPost(agent, url, body, {
+        'content-type': 'application/json',
+        'content-digest': digest,
+        'signature-input': `sig1=${params}`,
+        signature: `sig1=:${signature}:`,
+      })
+      res.writeHead(up.status, {
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+        'x-request-id': id,
+        'content-type': up.type,
+        'content-length': up.body.length,
+      })
+      res.end(up.body)
+    })().catch(() => refuse(res, 502, 'upstream failed'))
+  })
+}
+
 // --- State --------------------------------------------------------------------------------------
 
 interface Client {
@@ -250,6 +355,7 @@ interface State {
   relay: ReturnType<typeof createRelay>
   relayServer: Awaited<ReturnType<typeof serveRelay>>
   uncachedServer: Awaited<ReturnType<typeof serveRelay>>
+  hand: Listening
   clients: Record<string, Client>
 }
 
@@ -367,6 +473,21 @@ async function setup(): Promise<void> {
   closers.push(() => uncached.close())
   const uncachedServer = await serveRelay(uncached, { port: 0, host: '127.0.0.1' })
   closers.push(() => uncachedServer.close())
+  // The hand-written reference: every user's token verified once, up front, into its map.
+  const verifiedUsers = new Map<string, Readonly<Record<string, unknown>>>()
+  for (const t of userTokens) {
+    const { user } = await verifyUserToken(t, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: userKeys,
+    })
+    const { id, ...claims } = user
+    verifiedUsers.set(t, Object.freeze({ user_id: id, ...claims }))
+  }
+  const handAgent = new Agent({ connections: 64, keepAliveTimeout: 4000 })
+  closers.push(() => handAgent.close())
+  const hand = await startHandRelay(upstream.url, handAgent, verifiedUsers, hmacSecret)
+  closers.push(() => hand.close())
 
   const pools = new Map<string, Pool>()
   const poolFor = (origin: string): Pool => {
@@ -401,8 +522,9 @@ async function setup(): Promise<void> {
     [ED_UNCACHED]: relayClient('ed', uncachedServer),
     [HMAC_UNCACHED]: relayClient('hmac', uncachedServer),
     'relay Ed25519, API verifies': relayClient('verify'),
+    [HAND]: { ...relayClient('hmac'), pool: poolFor(hand.url) },
   }
-  st = { upstream, bareAgent, bare, fastify, relay, relayServer, uncachedServer, clients }
+  st = { upstream, bareAgent, bare, fastify, relay, relayServer, uncachedServer, hand, clients }
 
   // Every path returns the API's answer; the plain ones deliver the body as sent.
   upstream.capture = true
@@ -428,6 +550,7 @@ async function setup(): Promise<void> {
     ['relay HMAC', 'hmac', hmacCheck],
     [ED_UNCACHED, 'ed', edCheck],
     [HMAC_UNCACHED, 'hmac', hmacCheck],
+    [HAND, 'hmac', hmacCheck],
   ]
   for (const [name, route, verify] of checks) {
     upstream.captured.length = 0
@@ -577,6 +700,13 @@ export const groups: Group[] = [
         target: { ratio: 0.8, of: BARE },
         note: latencyNote(HMAC_UNCACHED, {
           prefix: 'auth.cache: false (every token verified); ',
+          targets: true,
+        }),
+      }),
+      relayCase(HAND, {
+        note: latencyNote(HAND, {
+          prefix:
+            'the least a relay can do here: tokens already verified in a map, JSON.parse, one template-string signature base, one createHmac; ',
           targets: true,
         }),
       }),
