@@ -73,6 +73,9 @@ const DEFAULTS = {
   batchConcurrency: 4,
 }
 
+/** An empty header set, shared (never written to). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 const FORM_TYPES: ReadonlySet<string> = new Set([
   'application/x-www-form-urlencoded',
   'multipart/form-data',
@@ -306,6 +309,9 @@ export function createRelay(options: RelayOptions): RelayHandler {
   const rateLimit = options.rateLimit
 
   const corsHeaders = (input: RelayInput): Record<string, string> => {
+    if (allowedOrigins.size === 0) {
+      return NO_HEADERS // no CORS configured: nothing to read or add
+    }
     const origin = input.header('origin')
     if (origin === null || !allowedOrigins.has(origin)) {
       return allowedOrigins.size > 0 ? { vary: 'origin' } : {}

@@ -49,6 +49,9 @@ function forbidden(message: string): AuthError {
  * walked out of the prefix.
  */
 function pathIsSafe(pathname: string): boolean {
+  if (!pathname.includes('%')) {
+    return true // nothing encoded (the URL parser already resolved plain dot segments)
+  }
   for (const segment of pathname.split('/')) {
     if (!segment.includes('%')) {
       continue
