@@ -11,7 +11,7 @@
  * relay's Ed25519 requests to a route of the API that checks them with `createRelayVerifier`
  * (the whole path a real deployment pays). A last row is a relay written by hand for the HMAC
  * target alone, doing the least the same wire format needs: the limit the relay's own rows can
- * be read against. The relay does its Ed25519 work on a worker thread of its own (a second
+ * be read against. The relay signs and checks tokens on a worker thread of its own (a second
  * core, here); everything else in this group runs on the one event loop. The load generator
  * is an undici `Pool` per server,
  * keeping `IN_FLIGHT` requests in flight; every answer is checked (status 200 and the API's

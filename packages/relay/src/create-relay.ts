@@ -11,14 +11,16 @@ import {
   createKeyRing,
   createMemoryStore,
   type FieldLine,
+  importKey,
   isJsonObject,
+  type Key,
   type KeyRing,
   parseJsonStrict,
   RequestError,
   utf8,
   type WindowCounterStore,
 } from '@countersign/core'
-import { createSigner, type Signer } from '@countersign/signer'
+import { createSigner, type SignedFields, type Signer } from '@countersign/signer'
 import { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from '@countersign/verifier'
 import type { Agent } from 'undici'
 import { emitAudit } from './audit.ts'
@@ -45,7 +47,7 @@ import {
   toResponse,
   type WithRelayCore,
 } from './internal/relay-input.ts'
-import { createSignWorker, type SignWorker } from './internal/sign-worker.ts'
+import { createSignWorker, type SigningProfile, type SignWorker } from './internal/sign-worker.ts'
 import { postUpstream } from './internal/upstream.ts'
 import { createGuardedAgent } from './ssrf/guarded-agent.ts'
 import { createTargetMatcher, type MatchableTarget } from './targets/match-target.ts'
@@ -87,7 +89,8 @@ const DECODER = new TextDecoder('utf-8', { fatal: true })
 
 interface CompiledTarget extends MatchableTarget {
   readonly config: RelayTarget
-  readonly signer: Signer
+  /** Signs a forward: on the relay's worker, or on the event loop when it cannot. */
+  readonly sign: (url: URL, body: Uint8Array) => Promise<SignedFields>
   readonly agent: Agent
   readonly timeoutMs: number
   readonly maxBodyBytes: number
@@ -203,45 +206,70 @@ function compileTarget(
     tag: RELAY_SIGNATURE_TAG,
     expiresIn: ttl,
     digest: 'sha-256' as const,
-    // Ed25519 signs on the relay's signing worker, so the event loop keeps forwarding.
-    offload: signWorker.sign,
   }
+  // The signer on the event loop, and what the worker needs to sign the same way: the same
+  // options, and the key to sign with now.
   let signer: Signer
+  let profileOptions: SigningProfile['options'] = common
+  let keyNow: () => Key | undefined
   const signing = target.signing ?? {}
   if (signing.algorithm === 'hmac-sha256') {
     const secret = signing.secret
     const keyId = signing.keyId ?? target.id
+    let bytes: Uint8Array | undefined
     if (secret instanceof Uint8Array) {
-      signer = createSigner({
-        ...common,
-        key: { material: secret, algorithm: 'hmac-sha256', keyId },
-      })
+      bytes = secret
     } else if (typeof secret === 'string') {
-      const bytes = decodeSecret(secret)
+      bytes = decodeSecret(secret)
       if (bytes === undefined) {
         throw new TypeError(`targets: ${target.id}: signing.secret must be unpadded base64url`)
       }
-      signer = createSigner({
-        ...common,
-        key: { material: bytes, algorithm: 'hmac-sha256', keyId },
-      })
-    } else if (secret !== undefined) {
-      signer = createSigner({ ...common, key: secret, keyid: signing.keyId ?? secret.keyId })
-    } else {
+    } else if (secret === undefined) {
       throw new TypeError(`targets: ${target.id}: signing.secret is required for hmac-sha256`)
+    }
+    if (bytes !== undefined) {
+      const material = { material: bytes, algorithm: 'hmac-sha256' as const, keyId }
+      signer = createSigner({ ...common, key: material })
+      // The worker signs once the secret is imported here (the event loop signs until then).
+      let imported: Key | undefined
+      importKey(bytes, { algorithm: 'hmac-sha256', keyId }).then(
+        (key) => {
+          imported = key
+        },
+        () => undefined,
+      )
+      keyNow = () => imported
+    } else {
+      const key = secret as Key
+      const keyid = signing.keyId ?? key.keyId
+      signer = createSigner({ ...common, key, keyid })
+      profileOptions = { ...common, keyid }
+      keyNow = () => key
     }
   } else {
     if (ring === undefined) {
       throw new TypeError('keys: required because a target signs with ed25519')
     }
     signer = createSigner({ ...common, keyring: ring })
+    keyNow = () => {
+      try {
+        return ring.signingKey()
+      } catch {
+        return undefined // no key can sign now: the event loop's signer says so
+      }
+    }
   }
+  const profile: SigningProfile = { options: profileOptions, fields: ENVELOPE_FIELDS }
+  const sign = (url: URL, body: Uint8Array): Promise<SignedFields> =>
+    signWorker.signMessage(profile, keyNow(), url, body, () =>
+      signer.signMessage({ method: 'POST', url, headers: ENVELOPE_FIELDS, body }),
+    )
   return {
     id: target.id,
     baseUrl: target.baseUrl,
     allowPrivateNetwork: target.allowPrivateNetwork === true,
     config: target,
-    signer,
+    sign,
     agent: createGuardedAgent({
       allowPrivateNetwork: target.allowPrivateNetwork === true,
       ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
@@ -358,14 +386,9 @@ export function createRelay(options: RelayOptions): RelayHandler {
           `the request for target ${target.id} is larger than ${target.maxBodyBytes} bytes`,
         )
       }
-      // Sign the exact envelope bytes with the target's compiled signer: no Request is built
-      // or cloned; the fields come back as strings and go straight to undici.
-      const signed = await target.signer.signMessage({
-        method: 'POST',
-        url,
-        headers: ENVELOPE_FIELDS,
-        body,
-      })
+      // Sign the exact envelope bytes (on the worker): no Request is built or cloned; the
+      // fields come back as strings and go straight to undici.
+      const signed = await target.sign(url, body)
       const headers: Record<string, string> = {
         'user-agent': 'countersign-relay',
         'accept-encoding': 'identity',
