@@ -320,36 +320,38 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
     return run
   }
 
-  const keyId = (run: Running, key: Key, native: KeyObject): number => {
-    let id = run.keyIds.get(native)
+  /** The id `thing` goes to the worker under, sending it first (`message`) if it was not. */
+  const sentAs = <T extends object>(
+    run: Running,
+    ids: WeakMap<T, number>,
+    thing: T,
+    message: (id: number) => object,
+  ): number => {
+    let id = ids.get(thing)
     if (id === undefined) {
       id = run.nextId++
-      run.keyIds.set(native, id)
-      run.worker.postMessage({
-        type: 'key',
-        keyId: id,
-        object: native,
-        algorithm: key.algorithm,
-        id: key.keyId,
-      })
+      ids.set(thing, id)
+      run.worker.postMessage(message(id))
     }
     return id
   }
 
-  const profileId = (run: Running, profile: SigningProfile): number => {
-    let id = run.profileIds.get(profile)
-    if (id === undefined) {
-      id = run.nextId++
-      run.profileIds.set(profile, id)
-      run.worker.postMessage({
-        type: 'profile',
-        profileId: id,
-        options: profile.options,
-        fields: profile.fields,
-      })
-    }
-    return id
-  }
+  const keyId = (run: Running, key: Key, native: KeyObject): number =>
+    sentAs(run, run.keyIds, native, (id) => ({
+      type: 'key',
+      keyId: id,
+      object: native,
+      algorithm: key.algorithm,
+      id: key.keyId,
+    }))
+
+  const profileId = (run: Running, profile: SigningProfile): number =>
+    sentAs(run, run.profileIds, profile, (id) => ({
+      type: 'profile',
+      profileId: id,
+      options: profile.options,
+      fields: profile.fields,
+    }))
 
   const send = (run: Running, batch: Item[]): void => {
     const batchId = run.nextBatch++
