@@ -17,6 +17,7 @@ import {
   TokenError,
   toBase64Url,
 } from '@countersign/core'
+import type { VerifyOffload } from '../verify-user-token.ts'
 
 /** JWS `alg` values accepted for each key algorithm (RFC 9864's `Ed25519` and the older `EdDSA`). */
 const ACCEPTED_ALGS: Partial<Record<Algorithm, readonly string[]>> = {
@@ -81,7 +82,7 @@ export interface VerifyCompactOptions {
    * Where an asymmetric signature is checked: inline (`false`, the default), through
    * `key.verify` (`true`), or by the function given.
    */
-  offload?: boolean | ((key: Key, data: Uint8Array, signature: Uint8Array) => Promise<boolean>)
+  offload?: boolean | VerifyOffload
 }
 
 /** The outcome of {@link verifyCompact}. */
