@@ -8,7 +8,7 @@ import {
   type RunOptions,
   ratio,
   relativeSpread,
-  rotate,
+  roundOrder,
   runGroup,
   SkipGroup,
 } from './harness.ts'
@@ -78,11 +78,33 @@ describe('math', () => {
     expect(ratio(50, 0)).toBeNaN()
   })
 
-  it('rotate shifts left by the round number, wrapping', () => {
-    expect(rotate(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c'])
-    expect(rotate(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a'])
-    expect(rotate(['a', 'b', 'c'], 4)).toEqual(['b', 'c', 'a'])
-    expect(rotate([], 3)).toEqual([])
+  it('roundOrder balances position and predecessor over a full cycle of rounds', () => {
+    for (let n = 1; n <= 9; n++) {
+      const items = Array.from({ length: n }, (_, i) => i)
+      const rows = n % 2 === 0 ? n : 2 * n
+      const position = Array.from({ length: n }, () => new Array<number>(n).fill(0))
+      const follows = new Map<string, number>()
+      for (let r = 0; r < rows; r++) {
+        const order = roundOrder(items, r)
+        expect([...order].sort((a, b) => a - b)).toEqual(items)
+        order.forEach((item, i) => position[item]![i]!++)
+        for (let i = 1; i < n; i++) {
+          const key = `${order[i - 1]}>${order[i]}`
+          follows.set(key, (follows.get(key) ?? 0) + 1)
+        }
+      }
+      // Every item in every position rows/n times; every ordered pair adjacent equally often.
+      for (const counts of position) {
+        expect(counts).toEqual(new Array(n).fill(rows / n))
+      }
+      expect(follows.size).toBe(n * (n - 1))
+      expect(new Set(follows.values()).size).toBeLessThanOrEqual(1)
+      // The cycle repeats, and negative rounds wrap.
+      expect(roundOrder(items, rows + 1)).toEqual(roundOrder(items, 1))
+      expect(roundOrder(items, -1)).toEqual(roundOrder(items, rows - 1))
+    }
+    expect(roundOrder([], 3)).toEqual([])
+    expect(roundOrder(['a', 'b', 'c', 'd'], 0)).toEqual(['a', 'b', 'd', 'c'])
   })
 })
 
@@ -134,7 +156,7 @@ describe('runGroup with a fake clock', () => {
     expect(wobbly.ratio).toBeCloseTo(0.5, 9)
   })
 
-  it('warms up every case first, then rotates the order each round', async () => {
+  it('warms up every case first, then changes the order each round', async () => {
     const w = fakeWorld()
     const group: Group = {
       name: 'g',
@@ -144,9 +166,9 @@ describe('runGroup with a fake clock', () => {
     const result = await runGroup(group, { ...options, rounds: 4 }, w.hooks)
     const expected = [
       ['a', 'b', 'c'],
+      ['c', 'b', 'a'],
       ['b', 'c', 'a'],
-      ['c', 'a', 'b'],
-      ['a', 'b', 'c'],
+      ['a', 'c', 'b'],
     ]
     expect(result.order).toEqual(expected)
     // What actually ran, collapsed to one entry per run of consecutive calls.

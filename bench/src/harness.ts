@@ -3,8 +3,9 @@
  *
  * A {@link Group} holds a baseline and its peers. Every case of a group runs in the same process,
  * in interleaved rounds: one warm-up (which also calibrates a batch size), then `rounds` rounds in
- * which each case runs for `timeMs`, in an order rotated by one every round so no case always
- * runs first or last. A case's score is the median ops/s over the rounds; its ratio is that
+ * which each case runs for `timeMs`, in an order that changes every round (a Williams design,
+ * {@link roundOrder}) so that no case always runs first, last, or right after the same other
+ * case. A case's score is the median ops/s over the rounds; its ratio is that
  * median divided by the baseline's median. Targets are reported as met or missed and never fail
  * the run: benchmarks report, they don't gate.
  *
@@ -159,14 +160,30 @@ export function ratio(value: number, base: number): number {
   return base > 0 ? value / base : Number.NaN
 }
 
-/** The order of `items` in round `round` (0-based): rotated left by `round`. */
-export function rotate<T>(items: readonly T[], round: number): T[] {
+/**
+ * The order of `items` in round `round` (0-based), from a Williams design: a Latin square whose
+ * rows are balanced for what ran just before. Over `n` rounds (`n` even) or `2n` rounds (`n`
+ * odd), every item runs in every position equally often and follows every other item equally
+ * often, so what one case leaves behind for the next (garbage to collect, sockets to close) does
+ * not always land on the same case. Row `k` is `0, 1, n-1, 2, n-2, …` plus `k` (mod `n`); for
+ * odd `n`, rounds alternate between row `k` and row `k` reversed.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
   const n = items.length
   if (n === 0) {
     return []
   }
-  const k = ((round % n) + n) % n
-  return [...items.slice(k), ...items.slice(0, k)]
+  const odd = n % 2 === 1
+  const rows = odd ? 2 * n : n
+  const r = ((round % rows) + rows) % rows
+  const shift = odd ? r >> 1 : r
+  const order: T[] = []
+  for (let i = 0; i < n; i++) {
+    // 0, 1, n-1, 2, n-2, ...: odd positions count up, even ones (after the first) count down.
+    const base = i % 2 === 1 ? (i + 1) >> 1 : (n - (i >> 1)) % n
+    order.push(items[(base + shift) % n]!)
+  }
+  return odd && r % 2 === 1 ? order.reverse() : order
 }
 
 /** Every case of a group, baseline first. */
@@ -340,7 +357,7 @@ export async function runGroup(
     const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
     for (let round = 0; round < options.rounds; round++) {
       progress(`${group.name}: round ${round + 1}/${options.rounds}`, round)
-      const order = rotate(prepared, round)
+      const order = roundOrder(prepared, round)
       result.order.push(order.map((p) => p.c.name))
       for (const p of order) {
         const gc = (globalThis as { gc?: () => void }).gc
