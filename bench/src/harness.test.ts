@@ -87,7 +87,9 @@ describe('math', () => {
       for (let r = 0; r < rows; r++) {
         const order = roundOrder(items, r)
         expect([...order].sort((a, b) => a - b)).toEqual(items)
-        order.forEach((item, i) => position[item]![i]!++)
+        for (let i = 0; i < n; i++) {
+          position[order[i]!]![i]!++
+        }
         for (let i = 1; i < n; i++) {
           const key = `${order[i - 1]}>${order[i]}`
           follows.set(key, (follows.get(key) ?? 0) + 1)
