@@ -5,6 +5,7 @@ import {
   formatGroup,
   type Group,
   median,
+  pairedRatio,
   type RunOptions,
   ratio,
   relativeSpread,
@@ -156,6 +157,41 @@ describe('runGroup with a fake clock', () => {
     ])
     expect(wobbly.opsPerSec).toBeCloseTo(500_000, 0)
     expect(wobbly.ratio).toBeCloseTo(0.5, 9)
+  })
+
+  it('pairs the rounds for ratios, so drift between rounds cancels out', async () => {
+    const w = fakeWorld()
+    // The machine slows down 2.5x after round 1, and in round 2 only the peer ran before the
+    // slowdown. In every round but round 2 the peer does 0.8 of the base's ops/s.
+    const base = [1, 1, 2.5, 2.5, 2.5]
+    const peer = [1.25, 1.25, 1.25, 3.125, 3.125]
+    const group: Group = {
+      name: 'g',
+      baseline: w.syncCase('base', (r) => (r === undefined ? 1 : base[r]!)),
+      peers: [
+        w.syncCase('peer', (r) => (r === undefined ? 1 : peer[r]!), {
+          target: { ratio: 0.8, of: 'base' },
+          note: (medians, ratioOf) =>
+            `medians ${Math.round(medians.get('peer')! / 1000)}k/${Math.round(medians.get('base')! / 1000)}k, paired ${ratioOf('peer', 'base').toFixed(3)}`,
+        }),
+      ],
+    }
+    const result = await runGroup(group, options, w.hooks)
+    const by = Object.fromEntries(result.cases.map((c) => [c.name, c]))
+    // The medians alone would say 800k / 400k = 2.
+    expect(by.peer?.opsPerSec).toBeCloseTo(800_000, 0)
+    expect(by.base?.opsPerSec).toBeCloseTo(400_000, 0)
+    expect(by.peer?.ratio).toBeCloseTo(0.8, 9)
+    expect(by.peer?.target).toMatchObject({ met: true })
+    expect(by.peer?.target?.actual).toBeCloseTo(0.8, 9)
+    expect(by.peer?.note).toBe('medians 800k/400k, paired 0.800')
+  })
+
+  it('pairedRatio leaves out rounds without a positive number on both sides', () => {
+    expect(pairedRatio([2, 3, 8], [4, 3, 2])).toBe(1)
+    expect(pairedRatio([2, Number.NaN, 8, 5], [4, 3, 0, 5])).toBe(0.75)
+    expect(pairedRatio([1, 2], [0, Number.NaN])).toBeNaN()
+    expect(pairedRatio([], [])).toBeNaN()
   })
 
   it('warms up every case first, then changes the order each round', async () => {

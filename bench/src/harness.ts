@@ -5,9 +5,11 @@
  * in interleaved rounds: one warm-up (which also calibrates a batch size), then `rounds` rounds in
  * which each case runs for `timeMs`, in an order that changes every round (a Williams design,
  * {@link roundOrder}) so that no case always runs first, last, or right after the same other
- * case. A case's score is the median ops/s over the rounds; its ratio is that
- * median divided by the baseline's median. Targets are reported as met or missed and never fail
- * the run: benchmarks report, they don't gate.
+ * case. A case's score is the median ops/s over the rounds. Its ratio to another case is the
+ * median over the rounds of the two cases' ratio within each round ({@link pairedRatio}), so
+ * a machine that speeds up or slows down between rounds moves both sides of each ratio alike.
+ * Targets are reported as met or missed and never fail the run: benchmarks report, they don't
+ * gate.
  *
  * @module
  */
@@ -30,8 +32,17 @@ export interface Case {
    * the rounds, with every case's median ops/s by name, so a case can report what it recorded
    * itself (latency percentiles, say); returning `undefined` or `''` shows no line.
    */
-  note?: string | ((medians: ReadonlyMap<string, number>) => string | undefined)
+  note?: string | NoteFunction
 }
+
+/**
+ * A case's note, written after the rounds from every case's median ops/s (`medians`, by name)
+ * and `ratioOf(name, of)`, the {@link pairedRatio} of two cases.
+ */
+export type NoteFunction = (
+  medians: ReadonlyMap<string, number>,
+  ratioOf: (name: string, of: string) => number,
+) => string | undefined
 
 /** "This case should reach `ratio` times the ops/s of case `of`." */
 export interface Target {
@@ -94,9 +105,9 @@ export interface CaseResult {
   opsPerSec: number
   /** Median absolute deviation of `samples` relative to the median (0.01 = 1%). */
   spread: number
-  /** `opsPerSec / baseline opsPerSec`. */
+  /** {@link pairedRatio} of its samples to the baseline's. */
   ratio: number
-  /** `opsPerSec / compareTo opsPerSec`, when the group names one. */
+  /** {@link pairedRatio} of its samples to `compareTo`'s, when the group names one. */
   compareRatio?: number
   target?: Target & { actual: number; met: boolean }
   note?: string
@@ -158,6 +169,23 @@ export function relativeSpread(values: readonly number[]): number {
 /** `value / base`, or `NaN` when `base` is not a positive number. */
 export function ratio(value: number, base: number): number {
   return base > 0 ? value / base : Number.NaN
+}
+
+/**
+ * The median over rounds of `samples[r] / base[r]`: each round's ratio of a case to another, so
+ * drift of the machine's speed from round to round cancels out (it moves a median of each side
+ * by different amounts). Rounds where either side is not a positive number are left out; `NaN`
+ * when none is left.
+ */
+export function pairedRatio(samples: readonly number[], base: readonly number[]): number {
+  const ratios: number[] = []
+  for (let r = 0; r < Math.min(samples.length, base.length); r++) {
+    const value = ratio(samples[r]!, base[r]!)
+    if (Number.isFinite(value)) {
+      ratios.push(value)
+    }
+  }
+  return median(ratios)
 }
 
 /**
@@ -367,7 +395,8 @@ export async function runGroup(
       }
     }
     const medians = new Map(cases.map((c) => [c.name, median(samples.get(c.name)!)]))
-    const base = medians.get(group.baseline.name)!
+    const ratioOf = (name: string, of: string): number =>
+      pairedRatio(samples.get(name) ?? [], samples.get(of) ?? [])
     for (const p of prepared) {
       const c = p.c
       const s = samples.get(c.name)!
@@ -380,16 +409,16 @@ export async function runGroup(
         samples: s,
         opsPerSec,
         spread: relativeSpread(s),
-        ratio: ratio(opsPerSec, base),
+        ratio: ratioOf(c.name, group.baseline.name),
       }
       if (group.compareTo !== undefined) {
-        r.compareRatio = ratio(opsPerSec, medians.get(group.compareTo)!)
+        r.compareRatio = ratioOf(c.name, group.compareTo)
       }
       if (c.target) {
-        const actual = ratio(opsPerSec, medians.get(c.target.of)!)
+        const actual = ratioOf(c.name, c.target.of)
         r.target = { ...c.target, actual, met: actual >= c.target.ratio }
       }
-      const note = typeof c.note === 'function' ? c.note(medians) : c.note
+      const note = typeof c.note === 'function' ? c.note(medians, ratioOf) : c.note
       if (note) {
         r.note = note
       }

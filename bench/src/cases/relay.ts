@@ -48,7 +48,7 @@ import { createSigningKeys, createUserTokens, verifyUserToken } from '@countersi
 import proxy from '@fastify/http-proxy'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, Pool, request as undiciRequest } from 'undici'
-import type { Case, Group } from '../harness.ts'
+import type { Case, Group, NoteFunction } from '../harness.ts'
 
 /** Requests kept in flight by the load generator (and connections per client pool). */
 const IN_FLIGHT = 32
@@ -100,13 +100,13 @@ const x = (v: number): string => `${v.toFixed(2)}x`
 function latencyNote(
   name: string,
   extra: { prefix?: string; targets?: boolean } = {},
-): (medians: ReadonlyMap<string, number>) => string {
-  return (medians) => {
+): NoteFunction {
+  return (_medians, ratioOf) => {
     const s = stats(name)
     let line = `${extra.prefix ?? ''}p50 ${ms(s.p50)}, p99 ${ms(s.p99)} (${s.n.toLocaleString('en-US')} requests)`
     if (extra.targets) {
       const p99Ratio = s.p99 / stats(BARE).p99
-      const vsFastify = (medians.get(name) ?? Number.NaN) / (medians.get(FASTIFY) ?? Number.NaN)
+      const vsFastify = ratioOf(name, FASTIFY)
       line +=
         `; p99 <= 1.5x ${BARE}'s: ${p99Ratio <= 1.5 ? 'met' : 'MISSED'} (${x(p99Ratio)})` +
         `; >= 1.0x ${FASTIFY}: ${vsFastify >= 1 ? 'met' : 'MISSED'} (${x(vsFastify)})`
