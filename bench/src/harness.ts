@@ -29,8 +29,9 @@ export interface Case {
   target?: Target
   /**
    * One line shown under the table, e.g. what is being compared. A function is called once after
-   * the rounds, with every case's median ops/s by name, so a case can report what it recorded
-   * itself (latency percentiles, say); returning `undefined` or `''` shows no line.
+   * the rounds ({@link NoteFunction}), so a case can report what it recorded itself (latency
+   * percentiles, say) or a ratio the table has no column for; returning `undefined` or `''`
+   * shows no line.
    */
   note?: string | NoteFunction
 }
@@ -172,10 +173,10 @@ export function ratio(value: number, base: number): number {
 }
 
 /**
- * The median over rounds of `samples[r] / base[r]`: each round's ratio of a case to another, so
- * drift of the machine's speed from round to round cancels out (it moves a median of each side
- * by different amounts). Rounds where either side is not a positive number are left out; `NaN`
- * when none is left.
+ * The median over rounds of `samples[r] / base[r]`: each round's ratio of a case to another.
+ * Drift of the machine's speed from round to round cancels out of it, whereas a quotient of two
+ * medians can take each median from rounds of a different speed. Rounds where either side is
+ * not a positive number are left out; `NaN` when none is left.
  */
 export function pairedRatio(samples: readonly number[], base: readonly number[]): number {
   const ratios: number[] = []
