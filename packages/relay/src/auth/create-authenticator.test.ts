@@ -13,7 +13,7 @@ import {
   type UserTokens,
 } from '@countersign/tokens'
 import * as jose from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRelay } from '../create-relay.ts'
 import { serveRelay } from '../node/serve-relay.ts'
 import { json, relayKeys, relayRequest, startServer, type TestServer } from '../test-kit.ts'
@@ -135,18 +135,28 @@ describe('introspection (RFC 7662 at the token service)', () => {
       audience: AUDIENCE,
       format: 'opaque',
     })
-    const [status, body] = await userOf(relay, token)
-    expect(status).toBe(200)
-    expect(body.user).toMatchObject({ user_id: 'u-9', name: 'Grace' })
-    expect(body.user).not.toHaveProperty('active')
-    expect(body.user).not.toHaveProperty('exp')
-    await userTokens.revoke(token)
-    // Cached for cacheMs: still accepted right away, refused after.
-    expect((await userOf(relay, token))[0]).toBe(200)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-    const [after, problem] = await userOf(relay, token)
-    expect(after).toBe(401)
-    expect(problem.code).toBe('not_logged_in')
+    // The cache reads Date.now(): hold the clock still, so a slow machine cannot outlast the
+    // 200 ms between the first request and the one that must still hit the cache.
+    const start = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(start)
+    try {
+      const [status, body] = await userOf(relay, token)
+      expect(status).toBe(200)
+      expect(body.user).toMatchObject({ user_id: 'u-9', name: 'Grace' })
+      expect(body.user).not.toHaveProperty('active')
+      expect(body.user).not.toHaveProperty('exp')
+      await userTokens.revoke(token)
+      // Cached for cacheMs: still accepted until then, refused after.
+      vi.setSystemTime(start + 199)
+      expect((await userOf(relay, token))[0]).toBe(200)
+      vi.setSystemTime(start + 200)
+      const [after, problem] = await userOf(relay, token)
+      expect(after).toBe(401)
+      expect(problem.code).toBe('not_logged_in')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('answers 502 when the introspection endpoint refuses the relay', async () => {
