@@ -20,11 +20,11 @@ from .components import HttpMessage
 from .digest import content_digest, parse_content_digest, verify_content_digest
 from .errors import ERROR_CODES, SignatureError, VerificationError
 from .keys import ALGORITHMS, CryptographyMissingError, Key, keys_from_jwks
+from .nonces import NonceCache, NonceStore, ReplayProtectionDisabledWarning, default_nonce_store
 from .relay import RELAY_TAG, RelayRequest, parse_relay_envelope, verify_relay_request
 from .verify import (
     DEFAULT_REQUIRED_COMPONENTS,
     KeySource,
-    NonceCache,
     Verified,
     verify_message,
     verify_request,
@@ -42,11 +42,14 @@ __all__ = [
     "Key",
     "KeySource",
     "NonceCache",
+    "NonceStore",
     "RelayRequest",
+    "ReplayProtectionDisabledWarning",
     "SignatureError",
     "VerificationError",
     "Verified",
     "content_digest",
+    "default_nonce_store",
     "keys_from_jwks",
     "parse_content_digest",
     "parse_relay_envelope",

@@ -29,6 +29,9 @@ ERROR_CODES: dict[str, int] = {
     "replayed": 401,
     "key_unknown": 401,
     "algorithm_mismatch": 401,
+    # the nonce store (fail closed)
+    "store_unavailable": 503,
+    "store_full": 503,
 }
 
 _PROBLEM_TYPE_BASE = "https://countersign.dev/errors#"

@@ -16,8 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Union
 
+from .components import HttpMessage
 from .errors import VerificationError
-from .verify import KeySource, Verified, as_header_list, verify_request
+from .nonces import NonceStore
+from .verify import KeySource, Verified, as_header_list, resolve_nonce_store, verify_with_store
 
 __all__ = [
     "RELAY_TAG",
@@ -123,9 +125,11 @@ def verify_relay_request(
     max_age: float | None = 300,
     max_future: float | None = 60,
     now: float | None = None,
-    nonce_seen: Callable[[str], bool] | None = None,
+    nonce_store: NonceStore | None = None,
+    replay_protection: bool = True,
     require_nonce: bool | None = None,
     label: str | None = None,
+    nonce_seen: Callable[[str], bool] | None = None,
 ) -> RelayRequest:
     """Verifies a request forwarded by the Countersign relay and returns its envelope.
 
@@ -133,25 +137,33 @@ def verify_relay_request(
     ``@method @target-uri content-digest content-type``, checks that the body is
     ``application/json``, then parses the envelope (:func:`parse_relay_envelope`).
 
+    Replay protection is on by default, as the relay envelope spec requires: a ``nonce`` is
+    required (``require_nonce=False`` relaxes that) and consumed in ``nonce_store`` (default:
+    the in-memory :class:`NonceCache` shared by the process; give every process of one API the
+    same shared store).
+    ``replay_protection=False`` turns it off and warns (:class:`ReplayProtectionDisabledWarning`).
+
     Raises :class:`VerificationError`: the codes of :func:`verify_request`, plus
     ``unsupported_media_type`` (415) when the body is not JSON, ``invalid_json`` and
     ``malformed`` for a bad envelope.
     """
+    if not isinstance(method, str) or not isinstance(url, str):
+        raise TypeError("method and url must be strings")
     headers = as_header_list(headers)
-    verified = verify_request(
-        method,
-        url,
-        headers,
+    store = resolve_nonce_store(nonce_store, nonce_seen, replay_protection, stacklevel=2)
+    verified = verify_with_store(
+        HttpMessage(headers=headers, method=method, url=url),
         body,
         keys=keys,
+        store=store,
+        require_nonce=require_nonce is not False,
         required_components=RELAY_COMPONENTS,
         max_age=max_age,
         max_future=max_future,
         now=now,
-        nonce_seen=nonce_seen,
-        require_nonce=require_nonce,
         label=label,
         tag=relay_tag,
+        structured_fields=None,
     )
     content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
     media_type = content_type.split(";", 1)[0].strip(" \t").lower()

@@ -9,16 +9,21 @@ The policy and the order of checks are those of ``@countersign/verifier``'s ``ve
    crypto: ``tag``, ``created`` within ``max_age``/``max_future``, ``expires``, ``nonce``,
    ``keyid``, required components; then its key is resolved (the algorithm comes from the key;
    an ``alg`` parameter must agree), the signature base rebuilt and the signature verified.
-   The first signature that verifies wins; at most four are tried.
+   Every signature is tried (at most four cryptographically); the first that verifies is the
+   result, and at least one must.
 4. ``Content-Digest`` is recomputed over the exact body bytes.
-5. Only then is the nonce consumed (``nonce_seen``).
+5. Only then are the nonces of every signature that verified consumed, all at once, keyed by
+   the nonce alone (``replayed`` if any was used): one signed request is accepted once,
+   whichever subset of its signatures is presented. The store is the process-wide
+   :class:`NonceCache` unless ``nonce_store`` is given; ``replay_protection=False`` (warned)
+   turns it off.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 import time
-from collections import OrderedDict
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
@@ -28,12 +33,21 @@ from .components import Component, HttpMessage, parse_component, validate_compon
 from .digest import parse_content_digest, verify_content_digest
 from .errors import VerificationError
 from .keys import Key
+from .nonces import (
+    NONCE_KEY_PREFIX,
+    NonceCache,
+    NonceStore,
+    ReplayProtectionDisabledWarning,
+    default_nonce_store,
+)
 
 __all__ = [
     "DEFAULT_REQUIRED_COMPONENTS",
     "SINGLE_FIELDS",
     "KeySource",
     "NonceCache",
+    "NonceStore",
+    "ReplayProtectionDisabledWarning",
     "Verified",
     "verify_request",
     "verify_message",
@@ -82,33 +96,6 @@ class Verified:
     """The signature parameters in received order (``created``, ``keyid``, ``nonce``, …)."""
     body: bytes
     """The body bytes, checked against ``Content-Digest`` when it is present."""
-
-
-class NonceCache:
-    """A thread-safe in-memory ``nonce_seen`` for one process: remembers each value ``ttl`` seconds.
-
-    ``cache(value)`` returns ``True`` when ``value`` was seen within ``ttl`` and records it
-    otherwise. Bounded to ``max_entries`` (the oldest are dropped first). Behind a load
-    balancer, use a shared store instead (for example Redis ``SET key 1 NX EX ttl``).
-    """
-
-    def __init__(self, ttl: float = 360, max_entries: int = 100_000) -> None:
-        self._ttl = ttl
-        self._max = max_entries
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, value: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            while self._seen and next(iter(self._seen.values())) <= now:
-                self._seen.popitem(last=False)
-            if value in self._seen:
-                return True
-            if len(self._seen) >= self._max:
-                self._seen.popitem(last=False)
-            self._seen[value] = now + self._ttl
-            return False
 
 
 @dataclass(frozen=True)
@@ -301,6 +288,180 @@ def _resolve_key(keys: KeySource, key_id: str, label: str, params: dict[str, Any
     return key
 
 
+class _SeenFunction:
+    """Adapts the deprecated ``nonce_seen(value) -> bool`` hook to :class:`NonceStore`."""
+
+    def __init__(self, seen: Callable[[str], bool]) -> None:
+        self._seen = seen
+
+    def consume_once(self, key: str, ttl: float | None) -> bool:
+        return not self._seen(key)
+
+
+def resolve_nonce_store(
+    nonce_store: NonceStore | None,
+    nonce_seen: Callable[[str], bool] | None,
+    replay_protection: bool,
+    stacklevel: int,
+) -> NonceStore | None:
+    """The store a verifier call uses (``None``: replay protection off, with a warning)."""
+    if not isinstance(replay_protection, bool):
+        raise TypeError("replay_protection must be True or False")
+    if nonce_seen is not None:
+        warnings.warn(
+            "nonce_seen is deprecated: pass nonce_store (an object with consume_once(key, ttl))",
+            DeprecationWarning,
+            stacklevel=stacklevel + 1,
+        )
+        if not callable(nonce_seen):
+            raise TypeError("nonce_seen must be a function value -> bool")
+        if nonce_store is not None:
+            raise ValueError("pass nonce_store or nonce_seen, not both")
+        nonce_store = _SeenFunction(nonce_seen)
+    if not replay_protection:
+        if nonce_store is not None:
+            raise ValueError("replay_protection=False and a nonce store contradict each other")
+        warnings.warn(
+            "replay_protection=False: a captured signed request can be replayed until it expires",
+            ReplayProtectionDisabledWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return None
+    if nonce_store is None:
+        return default_nonce_store()
+    if not callable(getattr(nonce_store, "consume_once", None)):
+        raise TypeError("nonce_store must have consume_once(key, ttl) -> bool")
+    return nonce_store
+
+
+def _nonce_ttl(params: dict[str, Any], policy: _Policy, now: float) -> float | None:
+    """Seconds until a signature with these parameters can no longer be accepted (at least 1)."""
+    bounds = [params["expires"]] if "expires" in params else []
+    if policy.max_age is not None:
+        bounds.append(params["created"] + policy.max_age)
+    if not bounds:
+        return None
+    return float(max(1, math.ceil(min(bounds) - now) + 1))
+
+
+def _consume_nonces(
+    store: NonceStore,
+    verified: list[tuple[str, Any, dict[str, Any], Key]],
+    policy: _Policy,
+    now: float,
+) -> None:
+    """Records the nonces of every verified signature at once; ``replayed`` if any was used."""
+    ttls: dict[str, float | None] = {}
+    for _, _, params, _ in verified:
+        if "nonce" not in params:
+            continue
+        nonce, ttl = params["nonce"], _nonce_ttl(params, policy, now)
+        if nonce in ttls:  # the longest of the signatures that share it; None is for ever
+            other = ttls[nonce]
+            ttl = None if ttl is None or other is None else max(ttl, other)
+        ttls[nonce] = ttl
+    fresh = True
+    for nonce in sorted(ttls):  # every one is recorded, even after a replay is found
+        try:
+            answer = store.consume_once(NONCE_KEY_PREFIX + nonce, ttls[nonce])
+        except VerificationError:
+            raise
+        except Exception as error:  # the cause stays chained for the operator's logs
+            raise VerificationError("store_unavailable", "the nonce store failed") from error
+        if not isinstance(answer, bool):
+            raise TypeError("nonce_store.consume_once must return True or False")
+        fresh = fresh and answer
+    if not fresh:
+        raise VerificationError("replayed", "the request was already accepted")
+
+
+def _verify_signatures(
+    message: HttpMessage,
+    body: bytes,
+    keys: KeySource,
+    policy: _Policy,
+    now: float,
+    structured_fields: dict[str, str] | None,
+) -> list[tuple[str, list[Component], dict[str, Any], Key]]:
+    """Every signature that passes the policy and verifies (at most four crypto checks)."""
+    fields = _index_fields(as_header_list(message.headers))
+    inputs, signatures = _parse_signature_fields(fields)
+    digest_value = _field(fields, "content-digest")
+    if digest_value is not None:
+        parse_content_digest(digest_value)  # structure now; the digest once a signature verified
+    crypto_attempts = 0  # bounds the work: at most four signatures are checked cryptographically
+
+    def attempt(name: str) -> tuple[str, list[Component], dict[str, Any], Key]:
+        nonlocal crypto_attempts
+        member, signature = inputs.get(name), signatures.get(name)
+        if member is None or signature is None:
+            raise VerificationError("signature_missing", f"no complete signature labelled {name}")
+        params = _read_params(name, member)
+        components = components_of(member)
+        has_digest, has_type = digest_value is not None, "content-type" in fields
+        _check_policy(policy, name, components, params, now, len(body), has_digest, has_type)
+        key = _resolve_key(keys, params["keyid"], name, params)
+        base = signature_base(message, member, structured_fields=structured_fields)
+        crypto_attempts += 1
+        if not key.verify(base, signature):
+            raise VerificationError("signature_invalid", f"signature {name} does not verify")
+        return name, components, params, key
+
+    if policy.label is not None:
+        found = [attempt(policy.label)]
+    else:
+        found, first_error = [], None
+        for name in inputs:
+            if crypto_attempts >= _MAX_VERIFY_ATTEMPTS:
+                break
+            try:
+                found.append(attempt(name))
+            except VerificationError as error:
+                first_error = first_error or error
+        if not found:
+            raise first_error or VerificationError("signature_missing", "no signature")
+    if digest_value is not None:
+        verify_content_digest(digest_value, body)
+    return found
+
+
+def verify_with_store(
+    message: HttpMessage,
+    body: bytes,
+    *,
+    keys: KeySource,
+    store: NonceStore | None,
+    require_nonce: bool,
+    required_components: Sequence[str],
+    max_age: float | None,
+    max_future: float | None,
+    now: float | None,
+    label: str | None,
+    tag: str | None,
+    structured_fields: dict[str, str] | None,
+) -> Verified:
+    """:func:`verify_message` once the nonce store is resolved (shared with the relay verifier)."""
+    if not isinstance(keys, Mapping) and not callable(keys):
+        raise TypeError("keys must be a function keyid -> Key | None, or a mapping")
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError("body must be bytes")
+    policy = _compile_policy(required_components, max_age, max_future, require_nonce, label, tag)
+    body = bytes(body)
+    current = time.time() if now is None else float(now)
+    verified = _verify_signatures(message, body, keys, policy, current, structured_fields)
+    if store is not None:
+        _consume_nonces(store, verified, policy, current)
+    name, components, params, key = verified[0]
+    return Verified(
+        key_id=params["keyid"],
+        algorithm=key.algorithm,
+        label=name,
+        components=[c.id for c in components],
+        params=params,
+        body=body,
+    )
+
+
 def verify_message(
     message: HttpMessage,
     body: bytes,
@@ -310,11 +471,13 @@ def verify_message(
     max_age: float | None = 300,
     max_future: float | None = 60,
     now: float | None = None,
-    nonce_seen: Callable[[str], bool] | None = None,
+    nonce_store: NonceStore | None = None,
+    replay_protection: bool = True,
     require_nonce: bool | None = None,
     label: str | None = None,
     tag: str | None = None,
     structured_fields: dict[str, str] | None = None,
+    nonce_seen: Callable[[str], bool] | None = None,
 ) -> Verified:
     """Verifies a request or response message; :func:`verify_request` is the usual entry point.
 
@@ -322,72 +485,22 @@ def verify_message(
     example ``["@status", "content-digest"]``); ``message.request`` serves ``;req`` components.
     Options are those of :func:`verify_request`.
     """
-    if not isinstance(keys, Mapping) and not callable(keys):
-        raise TypeError("keys must be a function keyid -> Key | None, or a mapping")
-    if not isinstance(body, (bytes, bytearray, memoryview)):
-        raise TypeError("body must be bytes")
-    if nonce_seen is not None and not callable(nonce_seen):
-        raise TypeError("nonce_seen must be a function nonce -> bool")
+    store = resolve_nonce_store(nonce_store, nonce_seen, replay_protection, stacklevel=2)
     if require_nonce is None:
-        require_nonce = nonce_seen is not None
-    policy = _compile_policy(required_components, max_age, max_future, require_nonce, label, tag)
-    body = bytes(body)
-    fields = _index_fields(as_header_list(message.headers))
-    inputs, signatures = _parse_signature_fields(fields)
-    digest_value = _field(fields, "content-digest")
-    if digest_value is not None:
-        parse_content_digest(digest_value)  # structure now; the digest once a signature verified
-    current = time.time() if now is None else float(now)
-
-    crypto_attempts = 0  # bounds the work: at most four signatures are checked cryptographically
-
-    def attempt(name: str) -> tuple[list[Component], dict[str, Any], Key]:
-        nonlocal crypto_attempts
-        member, signature = inputs.get(name), signatures.get(name)
-        if member is None or signature is None:
-            raise VerificationError("signature_missing", f"no complete signature labelled {name}")
-        params = _read_params(name, member)
-        components = components_of(member)
-        has_digest, has_type = digest_value is not None, "content-type" in fields
-        _check_policy(policy, name, components, params, current, len(body), has_digest, has_type)
-        key = _resolve_key(keys, params["keyid"], name, params)
-        base = signature_base(message, member, structured_fields=structured_fields)
-        crypto_attempts += 1
-        if not key.verify(base, signature):
-            raise VerificationError("signature_invalid", f"signature {name} does not verify")
-        return components, params, key
-
-    found: tuple[str, list[Component], dict[str, Any], Key] | None = None
-    if policy.label is not None:
-        found = (policy.label, *attempt(policy.label))
-    else:
-        first_error: VerificationError | None = None
-        for name in inputs:
-            try:
-                found = (name, *attempt(name))
-                break
-            except VerificationError as error:
-                first_error = first_error or error
-                if crypto_attempts >= _MAX_VERIFY_ATTEMPTS:
-                    break
-        if found is None:
-            raise first_error or VerificationError("signature_missing", "no signature")
-
-    name, components, params, key = found
-    if digest_value is not None:
-        verify_content_digest(digest_value, body)
-    nonce = params.get("nonce")
-    if nonce is not None and nonce_seen is not None:
-        key_id = params["keyid"]
-        if nonce_seen(f"{len(key_id)}:{key_id}:{nonce}"):
-            raise VerificationError("replayed", f"signature {name} was already used")
-    return Verified(
-        key_id=params["keyid"],
-        algorithm=key.algorithm,
-        label=name,
-        components=[c.id for c in components],
-        params=params,
-        body=body,
+        require_nonce = nonce_store is not None or nonce_seen is not None
+    return verify_with_store(
+        message,
+        body,
+        keys=keys,
+        store=store,
+        require_nonce=require_nonce,
+        required_components=required_components,
+        max_age=max_age,
+        max_future=max_future,
+        now=now,
+        label=label,
+        tag=tag,
+        structured_fields=structured_fields,
     )
 
 
@@ -402,11 +515,13 @@ def verify_request(
     max_age: float | None = 300,
     max_future: float | None = 60,
     now: float | None = None,
-    nonce_seen: Callable[[str], bool] | None = None,
+    nonce_store: NonceStore | None = None,
+    replay_protection: bool = True,
     require_nonce: bool | None = None,
     label: str | None = None,
     tag: str | None = None,
     structured_fields: dict[str, str] | None = None,
+    nonce_seen: Callable[[str], bool] | None = None,
 ) -> Verified:
     """Verifies an RFC 9421 signed request and its RFC 9530 ``Content-Digest``.
 
@@ -423,34 +538,43 @@ def verify_request(
     :param max_age: how old ``created`` may be, seconds (``None``: no limit).
     :param max_future: how far in the future ``created`` may be, seconds (``None``: no limit).
     :param now: the current Unix time (default ``time.time()``).
-    :param nonce_seen: called once per verified signature with a value unique to its
-        ``(keyid, nonce)``; returns ``True`` when already seen (then ``replayed``) and records
-        it otherwise. Keep values at least ``max_age + max_future`` seconds (:class:`NonceCache`).
+    :param nonce_store: where used nonces are remembered (:class:`NonceStore`); default: one
+        in-memory :class:`NonceCache` shared by every call in this process. Every signature that
+        verified has its ``nonce`` consumed, all at once, under the nonce alone (not per label
+        or ``keyid``): a request is accepted at most once, whichever of its signatures are
+        presented; ``replayed`` if any was already used. Several processes need a shared store.
+    :param replay_protection: ``False`` turns the nonce check off (and warns with
+        :class:`ReplayProtectionDisabledWarning`); only for callers that stop replays otherwise.
     :param require_nonce: whether a ``nonce`` parameter is required; default: when
-        ``nonce_seen`` is given.
+        ``nonce_store`` is given.
     :param label: check only the signature with this label.
     :param tag: accept only signatures whose ``tag`` parameter equals this.
     :param structured_fields: extra ``{field: "item"|"list"|"dictionary"}`` types for ``;sf``.
-    :returns: :class:`Verified`.
+    :param nonce_seen: deprecated (``DeprecationWarning``): ``f(key) -> bool``, ``True`` when
+        already seen; use ``nonce_store``.
+    :returns: :class:`Verified` (the first signature, in ``Signature-Input`` order, that verified).
     :raises VerificationError: with a stable ``code`` (``malformed``, ``duplicate_header``,
         ``component_unsupported``, ``signature_missing``, ``signature_invalid``,
         ``signature_expired``, ``component_missing``, ``digest_missing``, ``digest_mismatch``,
-        ``replayed``, ``key_unknown``, ``algorithm_mismatch``) and an HTTP ``status``.
+        ``replayed``, ``key_unknown``, ``algorithm_mismatch``; ``store_unavailable`` and
+        ``store_full``, 503, when the nonce store fails) and an HTTP ``status``.
     :raises TypeError, ValueError: for invalid arguments (a bug in the caller).
     """
     if not isinstance(method, str) or not isinstance(url, str):
         raise TypeError("method and url must be strings")
-    message = HttpMessage(headers=as_header_list(headers), method=method, url=url)
-    return verify_message(
-        message,
+    store = resolve_nonce_store(nonce_store, nonce_seen, replay_protection, stacklevel=2)
+    if require_nonce is None:
+        require_nonce = nonce_store is not None or nonce_seen is not None
+    return verify_with_store(
+        HttpMessage(headers=as_header_list(headers), method=method, url=url),
         body,
         keys=keys,
+        store=store,
+        require_nonce=require_nonce,
         required_components=required_components,
         max_age=max_age,
         max_future=max_future,
         now=now,
-        nonce_seen=nonce_seen,
-        require_nonce=require_nonce,
         label=label,
         tag=tag,
         structured_fields=structured_fields,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import unittest
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,10 @@ def body_of(vector: dict[str, Any]) -> bytes:
     return b"" if body is None else body.encode("utf-8")
 
 
+#: The default `nonce` of `sign`: a new random one per call, as a real signer makes.
+FRESH_NONCE: Any = object()
+
+
 def sign(
     method: str,
     url: str,
@@ -95,7 +100,7 @@ def sign(
     created: int = 1_700_000_000,
     components: list[str] | None = None,
     extra_params: str = "",
-    nonce: str | None = "n-0001",
+    nonce: str | None = FRESH_NONCE,
     tag: str | None = None,
     label: str = "sig1",
     digest: bool = True,
@@ -116,6 +121,8 @@ def sign(
             components.append("content-digest")
         if any(n.lower() == "content-type" for n, _ in headers):
             components.append("content-type")
+    if nonce is FRESH_NONCE:
+        nonce = secrets.token_urlsafe(16)
     ids = " ".join(c if c.startswith('"') else f'"{c}"' for c in components)
     params = f";created={created};keyid={sf.serialize_bare_item(key_id)}"
     if nonce is not None:
@@ -129,3 +136,44 @@ def sign(
     headers.append(("Signature-Input", f"{label}={member_text}"))
     headers.append(("Signature", f"{label}=:{base64.b64encode(signature).decode()}:"))
     return headers
+
+
+def sign_many(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    signers: list[dict[str, Any]],
+    *,
+    nonce: str | None = FRESH_NONCE,
+) -> list[tuple[str, str]]:
+    """One request signed several times (key rotation: current and next key), as one
+    `Signature-Input` and one `Signature` field. Every signature uses `nonce` (one fresh nonce
+    for all by default, as the signer does) unless its `signers` entry names its own. Each entry
+    holds `sign`'s options (`key`, `key_id`, `label`, ...)."""
+    from countersign_verify import content_digest
+
+    if nonce is FRESH_NONCE:
+        nonce = secrets.token_urlsafe(16)
+    headers = list(headers) + ([("Content-Digest", content_digest(body))] if body else [])
+    inputs, signatures = [], []
+    for options in signers:
+        signed = sign(method, url, headers, body, **{"nonce": nonce, **options, "digest": False})
+        inputs.append(signed[-2][1])
+        signatures.append(signed[-1][1])
+    return headers + [("Signature-Input", ", ".join(inputs)), ("Signature", ", ".join(signatures))]
+
+
+def only_labels(headers: list[tuple[str, str]], *labels: str) -> list[tuple[str, str]]:
+    """`headers` with the members of `Signature-Input` and `Signature` cut to `labels`: what an
+    attacker can do, since those two fields are not signed."""
+    from countersign_verify import sf
+
+    out = []
+    for name, value in headers:
+        if name.lower() in ("signature-input", "signature"):
+            members = sf.parse_dictionary(value)
+            kept = {k: v for k, v in members.items() if k in labels}
+            value = sf.serialize_dictionary(kept)
+        out.append((name, value))
+    return out

@@ -6,7 +6,7 @@ import doctest
 import unittest
 
 import countersign_verify
-from countersign_verify import base
+from countersign_verify import base, nonces
 
 
 def load_tests(
@@ -14,4 +14,5 @@ def load_tests(
 ) -> unittest.TestSuite:
     tests.addTests(doctest.DocTestSuite(countersign_verify))
     tests.addTests(doctest.DocTestSuite(base))
+    tests.addTests(doctest.DocTestSuite(nonces))
     return tests

@@ -14,7 +14,7 @@ from typing import Any
 from unittest import mock
 
 from countersign_verify import Key
-from tests._support import PYTHON_DIR, sign
+from tests._support import PYTHON_DIR, only_labels, sign, sign_many
 
 SECRET_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 ORIGIN = "http://your.custom.api.com:3000"
@@ -39,6 +39,8 @@ class ReadmeServerTests(unittest.TestCase):
         cls.thread.start()
         cls.port = cls.server.server_address[1]
         cls.key = Key.hmac_sha256(bytes.fromhex(SECRET_HEX), "relay-1")
+        cls.next_key = Key.hmac_sha256(bytes.fromhex(SECRET_HEX)[::-1], "relay-2")
+        namespace["KEYS"]["relay-2"] = cls.next_key  # rotation: the next relay key is trusted too
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -91,6 +93,29 @@ class ReadmeServerTests(unittest.TestCase):
         status, payload = self.post("/myapi", headers, body)
         self.assertEqual((status, payload["code"]), (401, "replayed"))
         self.assertEqual(payload["type"], "https://countersign.dev/errors#replayed")
+
+    def test_a_rotated_request_is_accepted_once_whatever_signatures_remain(self) -> None:
+        import time
+
+        body = json.dumps(
+            {"user": {"user_id": "u-2"}, "data": 1, "request": {"id": "r-2", "time": 1}}
+        ).encode()
+        common = dict(created=int(time.time()), tag="countersign-relay")
+        headers = sign_many(
+            "POST",
+            ORIGIN + "/myapi",
+            [("Content-Type", "application/json")],
+            body,
+            [
+                dict(key=self.key, key_id="relay-1", label="sig1", **common),
+                dict(key=self.next_key, key_id="relay-2", label="sig2", **common),
+            ],
+        )
+        self.assertEqual(self.post("/myapi", headers, body)[0], 200)
+        for labels in [("sig2",), ("sig1",), ("sig1", "sig2")]:
+            with self.subTest(labels=labels):
+                status, payload = self.post("/myapi", only_labels(headers, *labels), body)
+                self.assertEqual((status, payload["code"]), (401, "replayed"))
 
     def test_refusals(self) -> None:
         body, headers = self.relayed(nonce="n2")

@@ -12,6 +12,7 @@ from typing import Any
 from countersign_verify import (
     DEFAULT_REQUIRED_COMPONENTS,
     Key,
+    NonceCache,
     VerificationError,
     verify_relay_request,
     verify_request,
@@ -82,19 +83,17 @@ def body_of(case: dict[str, Any]) -> bytes:
 def run_case(case: dict[str, Any]) -> Any:
     key_id, key = key_of(case["key"])
     options = case.get("options", {})
-    seen = set(options.get("seenNonces", []))
-    prefix = f"{len(key_id)}:{key_id}:"
-
-    def nonce_seen(value: str) -> bool:
-        return value.startswith(prefix) and value[len(prefix) :] in seen
-
+    store = NonceCache()  # one per case: the cases are independent
+    for nonce in options.get("seenNonces", []):
+        store.consume_once("sig-nonce:" + nonce, None)
     common: dict[str, Any] = dict(
         keys={key_id: key},
         now=case["now"],
         max_age=options.get("maxAge", 300),
         max_future=options.get("maxFuture", 60),
-        nonce_seen=nonce_seen if "seenNonces" in options else None,
-        require_nonce=options.get("requireNonce"),
+        nonce_store=store,
+        # default: when seenNonces is given (a relay request always needs one)
+        require_nonce=options.get("requireNonce", "seenNonces" in options or None),
         label=options.get("label"),
     )
     headers = [(name, value) for name, value in case["headers"]]
@@ -102,6 +101,8 @@ def run_case(case: dict[str, Any]) -> Any:
         if "tag" in options:
             common["relay_tag"] = options["tag"]
         return verify_relay_request(case["method"], case["url"], headers, body_of(case), **common)
+    if common["require_nonce"] is None:
+        common["require_nonce"] = False
     return verify_request(
         case["method"],
         case["url"],

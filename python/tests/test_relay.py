@@ -10,11 +10,12 @@ from countersign_verify import (
     Key,
     NonceCache,
     RelayRequest,
+    ReplayProtectionDisabledWarning,
     VerificationError,
     parse_relay_envelope,
     verify_relay_request,
 )
-from tests._support import require_cryptography, rfc_key_entries, sign
+from tests._support import only_labels, require_cryptography, rfc_key_entries, sign, sign_many
 
 NOW = 1_700_000_000
 URL = "https://api.example.com/myapi"
@@ -38,6 +39,26 @@ def relayed(
     return {"method": "POST", "url": URL, "headers": headers, "body": body}
 
 
+NEXT_RELAY = Key.hmac_sha256(b"next-relay-secret-" * 2, "relay-2")
+
+
+def rotated_relay() -> dict:
+    """A relayed request signed with the current and the next relay key, one nonce for both."""
+    body = json.dumps(ENVELOPE).encode()
+    common = dict(created=NOW, tag="countersign-relay")
+    headers = sign_many(
+        "POST",
+        URL,
+        [("Host", "api.example.com"), ("Content-Type", "application/json")],
+        body,
+        [
+            dict(key=RELAY, key_id="relay-1", label="sig1", **common),
+            dict(key=NEXT_RELAY, key_id="relay-2", label="sig2", **common),
+        ],
+    )
+    return {"method": "POST", "url": URL, "headers": headers, "body": body}
+
+
 def check(req: dict, **options: Any) -> RelayRequest:
     options.setdefault("keys", {"relay-1": RELAY})
     options.setdefault("now", NOW)
@@ -51,7 +72,7 @@ class RelayTests(unittest.TestCase):
         self.assertEqual(ctx.exception.code, code, ctx.exception.message)
 
     def test_verified_envelope(self) -> None:
-        result = check(relayed(), nonce_seen=NonceCache())
+        result = check(relayed(), nonce_store=NonceCache())
         self.assertEqual(result.user["user_id"], "u-123")
         self.assertEqual(result.user["locale"], "KR")
         self.assertEqual(result.data, {"some_data": "Hello"})
@@ -88,8 +109,45 @@ class RelayTests(unittest.TestCase):
     def test_replay(self) -> None:
         cache = NonceCache()
         req = relayed()
-        check(req, nonce_seen=cache)
-        self.assertCode("replayed", req, nonce_seen=cache)
+        check(req, nonce_store=cache)
+        self.assertCode("replayed", req, nonce_store=cache)
+
+    def test_replay_is_refused_by_default(self) -> None:
+        req = relayed()
+        self.assertEqual(check(req).request_id, "req-9f2c")
+        self.assertCode("replayed", req)
+        self.assertCode("replayed", req, now=NOW + 250)
+
+    def test_a_nonce_is_required_by_default(self) -> None:
+        self.assertCode("signature_invalid", relayed(nonce=None))
+        self.assertCode("signature_invalid", relayed(nonce=None), nonce_store=NonceCache())
+        self.assertEqual(check(relayed(nonce=None), require_nonce=False).request_id, "req-9f2c")
+
+    def test_opting_out_warns(self) -> None:
+        req = relayed()
+        for _ in range(2):
+            with self.assertWarns(ReplayProtectionDisabledWarning):
+                self.assertEqual(check(req, replay_protection=False).request_id, "req-9f2c")
+        with self.assertRaises(ValueError):
+            check(relayed(), replay_protection=False, nonce_store=NonceCache())
+
+    def test_a_failing_store_fails_closed(self) -> None:
+        class Broken:
+            def consume_once(self, key: str, ttl: Any) -> bool:
+                raise OSError("down")
+
+        self.assertCode("store_unavailable", relayed(), nonce_store=Broken())
+
+    def test_rotated_relay_keys_accept_one_request_once(self) -> None:
+        keys = {"relay-1": RELAY, "relay-2": NEXT_RELAY}
+        for first in [("sig1", "sig2"), ("sig2",), ("sig1",)]:
+            with self.subTest(first=first):
+                req = rotated_relay()
+                presented = {**req, "headers": only_labels(req["headers"], *first)}
+                self.assertEqual(check(presented, keys=keys).user["user_id"], "u-123")
+                for later in [("sig1", "sig2"), ("sig1",), ("sig2",)]:
+                    replay = {**req, "headers": only_labels(req["headers"], *later)}
+                    self.assertCode("replayed", replay, keys=keys)
 
     def test_media_type(self) -> None:
         self.assertEqual(

@@ -7,7 +7,14 @@ import dataclasses
 import unittest
 from typing import Any
 
-from countersign_verify import HttpMessage, VerificationError, sf, signature_base, verify_message
+from countersign_verify import (
+    HttpMessage,
+    NonceCache,
+    VerificationError,
+    sf,
+    signature_base,
+    verify_message,
+)
 from countersign_verify.components import component_value, parse_component, validate_components
 from tests._support import RFC, b64, body_of, load, message_from, require_cryptography, rfc_keys
 
@@ -164,6 +171,8 @@ class SignatureVerificationTests(unittest.TestCase):
             keys=keys,
             required_components=[],
             now=created + 1,
+            nonce_store=NonceCache(),  # the same vector is verified with several key sources
+            require_nonce=False,
             **options,
         )
 

@@ -4,6 +4,7 @@ tampering, coverage) with the stable error codes of the TypeScript verifier."""
 from __future__ import annotations
 
 import base64
+import threading
 import unittest
 from typing import Any
 
@@ -11,11 +12,14 @@ from countersign_verify import (
     ERROR_CODES,
     Key,
     NonceCache,
+    NonceStore,
+    ReplayProtectionDisabledWarning,
     VerificationError,
     Verified,
+    default_nonce_store,
     verify_request,
 )
-from tests._support import require_cryptography, rfc_key_entries, sign
+from tests._support import only_labels, require_cryptography, rfc_key_entries, sign, sign_many
 
 NOW = 1_700_000_000
 URL = "https://api.example.com/v1/orders?page=2"
@@ -55,7 +59,7 @@ class VerifyTestCase(unittest.TestCase):
 
 class HappyPathTests(VerifyTestCase):
     def test_hmac_request_verifies(self) -> None:
-        verified = check(request())
+        verified = check(request(nonce="n-0001"))
         self.assertEqual(verified.key_id, "client-1")
         self.assertEqual(verified.algorithm, "hmac-sha256")
         self.assertEqual(verified.label, "sig1")
@@ -91,7 +95,6 @@ class HappyPathTests(VerifyTestCase):
         self.assertEqual(verified.components, ['"@method"', '"@target-uri"'])
 
     def test_equivalent_target_uri_spellings(self) -> None:
-        req = request()
         for url in [
             "HTTPS://API.EXAMPLE.COM/v1/orders?page=2",
             "https://api.example.com:443/v1/orders?page=2",
@@ -99,7 +102,7 @@ class HappyPathTests(VerifyTestCase):
             "https://user:pw@api.example.com/v1/orders?page=2#frag",
         ]:
             with self.subTest(url=url):
-                self.assertEqual(check({**req, "url": url}).key_id, "client-1")
+                self.assertEqual(check({**request(), "url": url}).key_id, "client-1")
 
 
 class WindowTests(VerifyTestCase):
@@ -144,42 +147,262 @@ class WindowTests(VerifyTestCase):
         self.assertCode("signature_expired", request(created=NOW), now=None)
 
 
+class RecordingStore:
+    """A NonceStore that records every call and answers from a set."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float | None]] = []
+        self.seen: set[str] = set()
+
+    def consume_once(self, key: str, ttl: float | None) -> bool:
+        self.calls.append((key, ttl))
+        fresh = key not in self.seen
+        self.seen.add(key)
+        return fresh
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class ReplayTests(VerifyTestCase):
     def test_nonce_is_single_use(self) -> None:
         cache = NonceCache()
         req = request(nonce="abc")
-        check(req, nonce_seen=cache)
-        self.assertCode("replayed", req, nonce_seen=cache)
-        check(request(nonce="def"), nonce_seen=cache)
+        check(req, nonce_store=cache)
+        self.assertCode("replayed", req, nonce_store=cache)
+        check(request(nonce="def"), nonce_store=cache)
+
+    def test_replay_is_refused_by_default(self) -> None:
+        req = request()
+        check(req)
+        self.assertCode("replayed", req)
+        self.assertCode("replayed", req, now=NOW + 200)  # still within the window
 
     def test_nonce_is_consumed_only_after_the_signature_verified(self) -> None:
-        seen: list[str] = []
-
-        def nonce_seen(value: str) -> bool:
-            seen.append(value)
-            return False
-
+        store = RecordingStore()
         bad = request(nonce="abc")
         bad["body"] = b"{}"
-        self.assertCode("digest_mismatch", bad, nonce_seen=nonce_seen)
-        self.assertEqual(seen, [])
-        check(request(nonce="abc"), nonce_seen=nonce_seen)
-        self.assertEqual(seen, ["8:client-1:abc"])
+        self.assertCode("digest_mismatch", bad, nonce_store=store)
+        forged = request(nonce="abc", key=Key.hmac_sha256(b"x" * 32, "client-1"))
+        self.assertCode("signature_invalid", forged, nonce_store=store)
+        self.assertEqual(store.calls, [])
+        check(request(nonce="abc"), nonce_store=store, now=NOW + 10)
+        # kept until created + max_age (plus a second), keyed by the nonce alone
+        self.assertEqual(store.calls, [("sig-nonce:abc", 291.0)])
 
-    def test_nonce_required_with_a_replay_hook(self) -> None:
-        self.assertCode("signature_invalid", request(nonce=None), nonce_seen=NonceCache())
+    def test_ttl_follows_expires_and_the_window(self) -> None:
+        store = RecordingStore()
+        check(request(extra_params=f";expires={NOW + 30}"), nonce_store=store)
+        check(request(), nonce_store=store, max_age=None)
+        self.assertEqual([ttl for _, ttl in store.calls], [31.0, None])
+
+    def test_nonce_required_with_a_store(self) -> None:
+        self.assertCode("signature_invalid", request(nonce=None), nonce_store=NonceCache())
         self.assertEqual(check(request(nonce=None)).label, "sig1")
         self.assertCode("signature_invalid", request(nonce=None), require_nonce=True)
+        relaxed = check(request(nonce=None), nonce_store=NonceCache(), require_nonce=False)
+        self.assertEqual(relaxed.label, "sig1")
 
-    def test_cache_expires_and_is_bounded(self) -> None:
+    def test_opting_out_is_explicit_and_loud(self) -> None:
+        req = request()
+        for _ in range(2):
+            with self.assertWarns(ReplayProtectionDisabledWarning):
+                self.assertEqual(check(req, replay_protection=False).label, "sig1")
+        self.assertEqual(check(req).label, "sig1")  # the opt-out recorded nothing
+        self.assertCode("replayed", req)
+        with self.assertRaises(ValueError):
+            check(request(), replay_protection=False, nonce_store=NonceCache())
+        with self.assertRaises(TypeError):
+            check(request(), replay_protection=0)
+        with self.assertRaises(TypeError):
+            check(request(), nonce_store=lambda key: False)
+
+    def test_a_failing_store_fails_closed(self) -> None:
+        class Broken:
+            def consume_once(self, key: str, ttl: float | None) -> bool:
+                raise ConnectionError("redis://user:secret@10.0.0.1 is down")
+
+        error = self.assertCode("store_unavailable", request(), nonce_store=Broken())
+        self.assertEqual(error.status, 503)
+        self.assertNotIn("secret", error.message)
+
+        class Vague:
+            def consume_once(self, key: str, ttl: float | None) -> Any:
+                return 1
+
+        with self.assertRaises(TypeError):
+            check(request(), nonce_store=Vague())
+
+    def test_deprecated_nonce_seen_still_works(self) -> None:
+        seen: set[str] = set()
+
+        def nonce_seen(value: str) -> bool:
+            used = value in seen
+            seen.add(value)
+            return used
+
+        req = request(nonce="old")
+        with self.assertWarns(DeprecationWarning):
+            check(req, nonce_seen=nonce_seen)
+        with self.assertWarns(DeprecationWarning):
+            self.assertCode("replayed", req, nonce_seen=nonce_seen)
+        self.assertEqual(seen, {"sig-nonce:old"})
+
+
+class NonceCacheTests(unittest.TestCase):
+    def test_expires_after_its_ttl(self) -> None:
+        clock = FakeClock()
+        cache = NonceCache(clock=clock)
+        self.assertTrue(cache.consume_once("a", 10))
+        self.assertFalse(cache.consume_once("a", 10))
+        clock.now += 9.9
+        self.assertFalse(cache.consume_once("a", 10))
+        clock.now += 0.2
+        self.assertTrue(cache.consume_once("a", 10))
+        self.assertTrue(cache.consume_once("forever", None))
+        clock.now += 10**9
+        self.assertFalse(cache.consume_once("forever", None))
+        self.assertEqual(len(cache), 1)
+
+    def test_full_refuses_and_never_drops_a_live_nonce(self) -> None:
+        clock = FakeClock()
+        small = NonceCache(max_entries=2, clock=clock)
+        self.assertTrue(small.consume_once("a", 10))
+        self.assertTrue(small.consume_once("b", 20))
+        with self.assertRaises(VerificationError) as ctx:
+            small.consume_once("c", 10)
+        self.assertEqual((ctx.exception.code, ctx.exception.status), ("store_full", 503))
+        self.assertFalse(small.consume_once("a", 10))  # still remembered
+        clock.now += 10
+        self.assertTrue(small.consume_once("c", 10))  # "a" expired and made room
+        self.assertFalse(small.consume_once("b", 20))
+
+    def test_store_full_reaches_the_caller_as_503(self) -> None:
+        cache = NonceCache(max_entries=1)
+        check(request(), nonce_store=cache)
+        with self.assertRaises(VerificationError) as ctx:
+            check(request(), nonce_store=cache)
+        self.assertEqual(ctx.exception.code, "store_full")
+
+    def test_one_winner_among_threads(self) -> None:
+        cache = NonceCache()
+        barrier = threading.Barrier(8)
+        results: list[bool] = []
+
+        def race() -> None:
+            barrier.wait()
+            results.append(cache.consume_once("k", 60))
+
+        threads = [threading.Thread(target=race) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        self.assertEqual(sorted(results), [False] * 7 + [True])
+
+    def test_legacy_call_form(self) -> None:
         cache = NonceCache(ttl=0)
         self.assertFalse(cache("a"))
-        self.assertFalse(cache("a"))
-        small = NonceCache(max_entries=2)
-        for value in "abc":
-            self.assertFalse(small(value))
-        self.assertFalse(small("a"))  # dropped as the oldest
-        self.assertTrue(small("c"))
+        self.assertFalse(cache("a"))  # ttl 0: nothing is kept
+        cache = NonceCache()
+        self.assertFalse(cache("b"))
+        self.assertTrue(cache("b"))
+
+    def test_the_default_store_is_shared(self) -> None:
+        self.assertIs(default_nonce_store(), default_nonce_store())
+        self.assertIsInstance(default_nonce_store(), NonceStore)
+
+
+CURRENT = Key.hmac_sha256(bytes(range(32, 64)), "client-1")
+NEXT = Key.hmac_sha256(bytes(range(64, 96)), "client-1-next")
+ROTATION_KEYS = {"client-1": CURRENT, "client-1-next": NEXT}
+
+
+def rotated(**overrides: Any) -> dict[str, Any]:
+    """A POST signed with the current and the next key (sig1, sig2), one nonce for both."""
+    signers = [
+        dict(key=CURRENT, key_id="client-1", created=NOW, label="sig1"),
+        dict(key=NEXT, key_id="client-1-next", created=NOW, label="sig2"),
+    ]
+    for signer, extra in zip(signers, overrides.pop("per_signature", [{}, {}])):
+        signer.update(extra)
+    headers = sign_many(
+        "POST",
+        URL,
+        [("Host", "api.example.com"), ("Content-Type", "application/json")],
+        BODY,
+        signers,
+        **overrides,
+    )
+    return {"method": "POST", "url": URL, "headers": headers, "body": BODY}
+
+
+def presenting(req: dict[str, Any], *labels: str) -> dict[str, Any]:
+    return {**req, "headers": only_labels(req["headers"], *labels)}
+
+
+class MultiSignatureReplayTests(VerifyTestCase):
+    """One signed request is accepted at most once, whichever subset of its signatures is shown."""
+
+    def test_every_subset_is_refused_after_the_full_request(self) -> None:
+        for subset in [("sig1", "sig2"), ("sig2",), ("sig1",), ("sig2", "sig1")]:
+            with self.subTest(subset=subset):
+                req = rotated()
+                self.assertEqual(check(req, keys=ROTATION_KEYS).label, "sig1")
+                self.assertCode("replayed", presenting(req, *subset), keys=ROTATION_KEYS)
+
+    def test_the_full_request_is_refused_after_one_subset(self) -> None:
+        for first, later in [("sig2", "sig1"), ("sig1", "sig2")]:
+            with self.subTest(first=first):
+                req = rotated()
+                self.assertEqual(check(presenting(req, first), keys=ROTATION_KEYS).label, first)
+                self.assertCode("replayed", req, keys=ROTATION_KEYS)
+                self.assertCode("replayed", presenting(req, later), keys=ROTATION_KEYS)
+
+    def test_with_an_explicit_store_and_a_label(self) -> None:
+        store = NonceCache()
+        req = rotated()
+        check(req, keys=ROTATION_KEYS, nonce_store=store)
+        self.assertCode("replayed", req, keys=ROTATION_KEYS, nonce_store=store, label="sig2")
+
+    def test_signatures_with_different_nonces_consume_all(self) -> None:
+        store = RecordingStore()
+        req = rotated(per_signature=[{"nonce": "n-a"}, {"nonce": "n-b"}])
+        check(req, keys=ROTATION_KEYS, nonce_store=store)
+        self.assertEqual(
+            sorted(key for key, _ in store.calls), ["sig-nonce:n-a", "sig-nonce:n-b"]
+        )
+        for label in ("sig1", "sig2"):
+            replay = presenting(req, label)
+            self.assertCode("replayed", replay, keys=ROTATION_KEYS, nonce_store=store)
+
+    def test_a_replayed_nonce_still_records_the_others(self) -> None:
+        store = NonceCache()
+        store.consume_once("sig-nonce:n-a", 60)
+        req = rotated(per_signature=[{"nonce": "n-a"}, {"nonce": "n-b"}])
+        self.assertCode("replayed", req, keys=ROTATION_KEYS, nonce_store=store)
+        self.assertCode("replayed", presenting(req, "sig2"), keys=ROTATION_KEYS, nonce_store=store)
+
+    def test_only_verified_signatures_spend_a_nonce(self) -> None:
+        store = RecordingStore()
+        stranger = Key.hmac_sha256(b"z" * 32, "client-1-next")  # not the trusted next key
+        req = rotated(per_signature=[{"nonce": "n-a"}, {"nonce": "n-b", "key": stranger}])
+        check(req, keys=ROTATION_KEYS, nonce_store=store)
+        self.assertEqual(store.calls, [("sig-nonce:n-a", 301.0)])
+        unknown = rotated(per_signature=[{"nonce": "n-c"}, {"nonce": "n-d", "key_id": "nobody"}])
+        check(unknown, keys=ROTATION_KEYS, nonce_store=store)
+        self.assertNotIn("sig-nonce:n-d", store.seen)
+
+    def test_the_same_nonce_under_another_keyid_is_a_replay(self) -> None:
+        store = NonceCache()
+        check(request(nonce="shared"), nonce_store=store)
+        other = request(nonce="shared", key=NEXT, key_id="client-1-next")
+        self.assertCode("replayed", other, keys=ROTATION_KEYS, nonce_store=store)
 
 
 class DuplicateHeaderTests(VerifyTestCase):

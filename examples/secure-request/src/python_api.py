@@ -26,7 +26,7 @@ class MyServer(BaseHTTPRequestHandler):
         body = self.rfile.read(int(length))
         try:
             req = verify_relay_request(
-                self.command, ORIGIN + self.path, self.headers.items(), body, keys=KEYS, nonce_seen=SEEN
+                self.command, ORIGIN + self.path, self.headers.items(), body, keys=KEYS, nonce_store=SEEN
             )
         except VerificationError as error:
             return self.reply(error.status, error.to_problem())
