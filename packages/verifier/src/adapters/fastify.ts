@@ -9,6 +9,11 @@
  * plugin before any other `preParsing` hook that transforms the body (decompression, …): the
  * signature covers the bytes as sent.
  *
+ * The plugin also guards `Expect: 100-continue` on the Fastify server (for the routes of its
+ * scope), as `@countersign/verifier/node`'s `checkContinue` does: `100 Continue` is sent only to
+ * a signed, well-formed request within the body cap. The per-route {@link countersignHook}
+ * cannot (Node answers before any hook runs); use the plugin where that matters.
+ *
  * @module
  */
 import { Readable } from 'node:stream'
@@ -22,7 +27,7 @@ import type {
 } from 'fastify'
 import { type AdapterCore, createAdapterCore } from '../internal/adapter.ts'
 import type { VerifiedRequest, VerifyRequestOptions } from '../types.ts'
-import { announcesBody, readStream, requestParts } from './internal/node-io.ts'
+import { announcesBody, guardContinue, readStream, requestParts } from './internal/node-io.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,6 +102,16 @@ export function countersignHook(options: FastifyCountersignOptions): preParsingH
   return hookFor(createAdapterCore(options, 'countersignHook', [], true).core)
 }
 
+/** Whether the request target `url` is `prefix` or below it (path segments, not characters). */
+function underPrefix(url: string | undefined, prefix: string): boolean {
+  const path = url ?? ''
+  if (!path.startsWith(prefix)) {
+    return false
+  }
+  const next = path.charAt(prefix.length)
+  return next === '' || next === '/' || next === '?' || prefix.endsWith('/')
+}
+
 const plugin = (
   instance: FastifyInstance,
   options: FastifyCountersignOptions,
@@ -104,7 +119,13 @@ const plugin = (
 ): void => {
   let hook: preParsingHookHandler
   try {
-    hook = hookFor(createAdapterCore(options, 'countersign', [], true).core)
+    const { core } = createAdapterCore(options, 'countersign', [], true)
+    hook = hookFor(core)
+    // Node answers `100 Continue` before any hook runs: guard it here, for this scope's routes.
+    const prefix = instance.prefix
+    guardContinue(core, instance.server, {
+      ...(prefix === '' || prefix === '/' ? {} : { match: (req) => underPrefix(req.url, prefix) }),
+    })
   } catch (error) {
     done(error as Error)
     return
