@@ -22,6 +22,7 @@ import {
   toWebRequest,
 } from '../src/adapters/node.ts'
 import { createVerifier } from '../src/index.ts'
+import { parseRaw, rawExchange } from './helpers/servers.ts'
 
 const hmac = await importKey(utf8('a shared secret of at least 32 bytes!!'), {
   algorithm: 'hmac-sha256',
@@ -219,6 +220,46 @@ describe('fastify', () => {
     })
     expect(invalid.statusCode).toBe(400) // schema validation, after verification
     expect(invalid.json()).toMatchObject({ code: 'FST_ERR_VALIDATION' })
+    await app.close()
+  })
+
+  it('guards Expect: 100-continue for the routes under its prefix only', async () => {
+    const probe = await serve() // a free port, known before the plugin is registered
+    const port = Number(new URL(probe.origin).port)
+    await new Promise<void>((resolve) => servers.splice(0)[0]?.close(() => resolve()))
+    const app = Fastify()
+    await app.register(
+      async (api) => {
+        await api.register(fastifyCountersign, { keys, origin: probe.origin })
+        api.post('/orders', async () => ({ signed: true }))
+      },
+      { prefix: '/api' },
+    )
+    app.post('/open', async () => ({ open: true }))
+    await app.listen({ port, host: '127.0.0.1' })
+    const ask = (path: string) =>
+      rawExchange(
+        port,
+        [
+          `POST ${path} HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          'Content-Type: application/json',
+          'Content-Length: 2',
+          'Expect: 100-continue',
+          'Connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+        { waitForContinue: true, body: '{}' },
+      )
+    const guarded = await ask('/api/orders')
+    expect(guarded.startsWith('HTTP/1.1 100')).toBe(false)
+    expect(parseRaw(guarded)).toMatchObject({ status: 401, body: { code: 'signature_missing' } })
+    const open = await ask('/open')
+    expect(open.startsWith('HTTP/1.1 100 Continue')).toBe(true)
+    expect(parseRaw(open)).toMatchObject({ status: 200, body: { open: true } })
+    const apix = await ask('/apix')
+    expect(apix.startsWith('HTTP/1.1 100 Continue')).toBe(true)
     await app.close()
   })
 

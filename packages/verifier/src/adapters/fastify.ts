@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { RequestError } from '@countersign/core'
 import type {
@@ -43,6 +44,12 @@ export interface FastifyCountersignOptions extends Omit<VerifyRequestOptions, 'f
    * request's `Host` picks one). Required: the URL is never built from `Host` alone.
    */
   origin: string | readonly string[]
+  /**
+   * Which `Expect: 100-continue` requests the plugin decides for, before Node would answer
+   * `100 Continue` on its own: `true` (default) those under the scope's prefix (every request
+   * when it has none), a function to choose, `false` none. Ignored by {@link countersignHook}.
+   */
+  checkContinue?: boolean | ((req: IncomingMessage) => boolean)
 }
 
 function hookFor(core: AdapterCore): preParsingHookHandler {
@@ -99,7 +106,7 @@ function hookFor(core: AdapterCore): preParsingHookHandler {
  * @throws `TypeError` when an option is invalid or `origin` is missing.
  */
 export function countersignHook(options: FastifyCountersignOptions): preParsingHookHandler {
-  return hookFor(createAdapterCore(options, 'countersignHook', [], true).core)
+  return hookFor(createAdapterCore(options, 'countersignHook', ['checkContinue'], true).core)
 }
 
 /** Whether the request target `url` is `prefix` or below it (path segments, not characters). */
@@ -119,13 +126,23 @@ const plugin = (
 ): void => {
   let hook: preParsingHookHandler
   try {
-    const { core } = createAdapterCore(options, 'countersign', [], true)
+    const { core, extras } = createAdapterCore(options, 'countersign', ['checkContinue'], true)
     hook = hookFor(core)
     // Node answers `100 Continue` before any hook runs: guard it here, for this scope's routes.
-    const prefix = instance.prefix
-    guardContinue(core, instance.server, {
-      ...(prefix === '' || prefix === '/' ? {} : { match: (req) => underPrefix(req.url, prefix) }),
-    })
+    const guard = extras.checkContinue ?? true
+    if (guard !== false) {
+      if (guard !== true && typeof guard !== 'function') {
+        throw new TypeError('countersign: checkContinue must be a boolean or a function')
+      }
+      const prefix = instance.prefix
+      const match =
+        typeof guard === 'function'
+          ? (guard as (req: IncomingMessage) => boolean)
+          : prefix === '' || prefix === '/'
+            ? undefined
+            : (req: IncomingMessage) => underPrefix(req.url, prefix)
+      guardContinue(core, instance.server, match === undefined ? {} : { match })
+    }
   } catch (error) {
     done(error as Error)
     return
