@@ -369,6 +369,7 @@ describe.each(ADAPTERS)('%s adapter on a real server', (name: AdapterName) => {
       })
     }
   })
+
   it('answers Expect: 100-continue only for a signed request within the cap', async () => {
     const unsigned = await rawExchange(
       server.port,
