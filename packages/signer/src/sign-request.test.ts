@@ -12,7 +12,14 @@ import {
   utf8,
 } from '@countersign/core'
 import { describe, expect, it } from 'vitest'
-import { createSigner, signApiKey, signIcypeas, signRequest, signResponse } from './index.ts'
+import {
+  createSigner,
+  signApiKey,
+  signIcypeas,
+  signMessage,
+  signRequest,
+  signResponse,
+} from './index.ts'
 
 const secret = utf8('a shared secret of at least 32 bytes!!')
 const hmac = await importKey(secret, { algorithm: 'hmac-sha256', keyId: 'client-1' })
@@ -106,6 +113,75 @@ describe('signRequest', () => {
     await expect(
       signRequest(post('{"id":2}', { 'content-digest': digest }), { key: hmac }),
     ).rejects.toThrow(TypeError)
+  })
+
+  it('checks a Content-Digest already on the message whatever digest and components say', async () => {
+    // Issue #14: with digest: false and default components a wrong digest used to be signed.
+    const wrong = `sha-256=:${createHash('sha256').update('{"id":1}').digest('base64')}:`
+    const options = [
+      { key: hmac, digest: false as const },
+      { key: hmac },
+      { key: hmac, digest: 'sha-512' as const },
+      { key: hmac, digest: false as const, components: ['@method', 'content-digest'] },
+      { key: hmac, digest: false as const, components: ['@method'] },
+      { key: hmac, digest: false as const, signatures: [{}, { label: 'two' }] },
+    ]
+    for (const o of options) {
+      await expect(
+        signRequest(post('{"id":2}', { 'content-digest': wrong }), o),
+        JSON.stringify(o),
+      ).rejects.toThrow(/does not match its body/)
+      const kept = await signRequest(post('{"id":1}', { 'content-digest': wrong }), o)
+      expect(kept.headers.get('content-digest')).toBe(wrong)
+    }
+    await expect(
+      signResponse(new Response('{"id":2}', { headers: { 'content-digest': wrong } }), {
+        key: hmac,
+        digest: false,
+      }),
+    ).rejects.toThrow(/does not match its body/)
+    await expect(
+      signMessage(
+        {
+          method: 'POST',
+          url: 'https://api.example.com/v1/orders',
+          headers: [['content-digest', wrong]],
+          body: utf8('{"id":2}'),
+        },
+        { key: hmac, digest: false },
+      ),
+    ).rejects.toThrow(/does not match its body/)
+  })
+
+  it('gives every signature of one message one nonce (rotation)', async () => {
+    const next = await importKey(utf8('the next shared secret, 32+ bytes long'), {
+      algorithm: 'hmac-sha256',
+      keyId: 'client-2',
+    })
+    const nonces = (r: Request) =>
+      [...parseSignatureInput(r.headers.get('signature-input')!).values()].map(
+        (m) => m.params.nonce,
+      )
+    const both = await signRequest(post(), { signatures: [{ key: hmac }, { key: next }] })
+    const [a, b] = nonces(both)
+    expect(typeof a).toBe('string')
+    expect(b).toBe(a)
+    const given = await signRequest(post(), {
+      signatures: [{ key: hmac }, { key: next, nonce: 'chosen' }],
+    })
+    expect(nonces(given)).toEqual(['chosen', 'chosen'])
+    const added = await signRequest(both, { key: next, label: 'later' })
+    expect(nonces(added)).toEqual([a, a, a])
+    await expect(
+      signRequest(post(), {
+        signatures: [
+          { key: hmac, nonce: 'x' },
+          { key: next, nonce: 'y' },
+        ],
+      }),
+    ).rejects.toThrow(/share one nonce/)
+    const fresh = await signRequest(post(), { signatures: [{ key: hmac }, { key: next }] })
+    expect(nonces(fresh)[0]).not.toBe(a)
   })
 
   it('honours explicit parameters and components', async () => {

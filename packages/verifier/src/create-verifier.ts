@@ -537,6 +537,52 @@ function completeMessage(policy: Policy, message: ReceivedRequest): Promise<Veri
 const EMPTY = new Uint8Array(0)
 
 /**
+ * Consumes the nonces of the verified signatures of one request, all of them, then refuses when
+ * any was already used, or when they differ (one request carries one nonce, whichever labels it
+ * is signed under). The replay key is the nonce alone, not scoped to a key or a label.
+ */
+async function consumeNonces(
+  policy: Policy,
+  verified: readonly Candidate[],
+  nonces: ReadonlySet<string>,
+  now: number,
+): Promise<void> {
+  if (nonces.size === 0) {
+    return
+  }
+  let created = Number.POSITIVE_INFINITY
+  for (const { member } of verified) {
+    created = Math.min(created, member.params.created as number)
+  }
+  const ttlMs = Math.max(1000, Math.ceil((created + policy.maxAge - now) * 1000) + 1000)
+  let results: boolean[]
+  try {
+    results = await Promise.all(
+      [...nonces].map((n) => policy.store.consumeOnce(nonceKey(n), ttlMs)),
+    )
+  } catch (cause) {
+    if (cause instanceof StoreError) {
+      throw cause
+    }
+    throw new StoreError('store_unavailable', 'the nonce store failed', { cause })
+  }
+  if (results.includes(false)) {
+    throw new SignatureError('replayed', 'the request was already used')
+  }
+  if (nonces.size > 1) {
+    throw new SignatureError(
+      'signature_invalid',
+      'the signatures of one request carry different nonces',
+    )
+  }
+}
+
+/** The nonce store key of a signature nonce (the same for every key and label). */
+function nonceKey(nonce: string): string {
+  return `sig-nonce:${nonce}`
+}
+
+/**
  * Picks and verifies a signature, checks `Content-Digest` over `body`, and consumes the nonce.
  */
 export async function completeVerification(
@@ -558,12 +604,23 @@ export async function completeVerification(
   if (target.requestTarget !== undefined) {
     message.requestTarget = target.requestTarget
   }
-  let verified: Candidate | undefined
+  // Every signature that verifies is accounted for (issue #14): a request signed under several
+  // labels (key rotation) is one request, so the nonce of each verified signature is consumed,
+  // and a replay that presents a subset of the signatures finds its nonce already used.
+  const verified: Candidate[] = []
+  const nonces = new Set<string>()
   let firstError: CountersignError | undefined
   let attempts = 0
   for (const label of labels) {
+    const member = inputs.get(label)
+    const nonce = member?.params.nonce
+    if (verified.length > 0 && (typeof nonce !== 'string' || nonces.has(nonce))) {
+      continue // nothing more to consume for it
+    }
+    if (attempts >= MAX_VERIFY_ATTEMPTS) {
+      break
+    }
     try {
-      const member = inputs.get(label)
       const signature = signatures.get(label)
       if (member === undefined || signature === undefined) {
         throw new SignatureError('signature_missing', `no complete signature labelled ${label}`)
@@ -582,46 +639,29 @@ export async function completeVerification(
       if (!valid) {
         throw new SignatureError('signature_invalid', `signature ${label} does not verify`)
       }
-      verified = { member, signature, key }
-      break
+      verified.push({ member, signature, key })
+      if (typeof nonce === 'string') {
+        nonces.add(nonce)
+      }
     } catch (error) {
       if (!isCountersignError(error) || policy.label !== undefined || error instanceof StoreError) {
         throw error
       }
+      // After one signature verified, another that does not (a key this verifier does not
+      // trust) is not this verifier's to judge.
       firstError ??= error
-      if (attempts >= MAX_VERIFY_ATTEMPTS) {
-        break
-      }
     }
   }
-  if (verified === undefined) {
+  const first = verified[0]
+  if (first === undefined) {
     throw firstError ?? new SignatureError('signature_missing', 'the request carries no signature')
   }
 
-  const { member, key } = verified
+  const { member, key } = first
   if (digests !== undefined) {
     await verifyContentDigest(digests, body)
   }
-  const { nonce, created } = member.params
-  if (typeof nonce === 'string') {
-    const keyId = member.params.keyid as string
-    const ttlMs = Math.max(
-      1000,
-      Math.ceil(((created as number) + policy.maxAge - now) * 1000) + 1000,
-    )
-    let fresh: boolean
-    try {
-      fresh = await policy.store.consumeOnce(`sig-nonce:${keyId.length}:${keyId}:${nonce}`, ttlMs)
-    } catch (cause) {
-      if (cause instanceof StoreError) {
-        throw cause
-      }
-      throw new StoreError('store_unavailable', 'the nonce store failed', { cause })
-    }
-    if (!fresh) {
-      throw new SignatureError('replayed', `signature ${member.label} was already used`)
-    }
-  }
+  await consumeNonces(policy, verified, nonces, now)
   return {
     keyId: member.params.keyid as string,
     algorithm: key.algorithm,

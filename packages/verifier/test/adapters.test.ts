@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
+import { Readable } from 'node:stream'
 import { createMemoryStore, importKey, type Key, utf8 } from '@countersign/core'
 import { signRequest } from '@countersign/signer'
 import express from 'express'
@@ -20,6 +22,7 @@ import {
   toWebRequest,
 } from '../src/adapters/node.ts'
 import { createVerifier } from '../src/index.ts'
+import { parseRaw, rawExchange } from './helpers/servers.ts'
 
 const hmac = await importKey(utf8('a shared secret of at least 32 bytes!!'), {
   algorithm: 'hmac-sha256',
@@ -198,19 +201,65 @@ describe('fastify', () => {
     const response = await app.inject({
       method: 'POST',
       url: '/orders',
-      headers: Object.fromEntries((await signedPost(origin, '{"a":1}')).headers),
+      headers: {
+        ...Object.fromEntries((await signedPost(origin, '{"a":1}')).headers),
+        host: new URL(origin).host,
+      },
       payload: '{"a":1}',
     })
-    // inject() addresses localhost:80; the origin decides the URL, so this verifies.
+    // inject() addresses localhost:80 unless told otherwise: the Host must name the origin.
     expect(response.json()).toEqual({ body: { a: 1 }, keyId: 'k1' })
     const invalid = await app.inject({
       method: 'POST',
       url: '/orders',
-      headers: Object.fromEntries((await signedPost(origin, '{"a":"x"}')).headers),
+      headers: {
+        ...Object.fromEntries((await signedPost(origin, '{"a":"x"}')).headers),
+        host: new URL(origin).host,
+      },
       payload: '{"a":"x"}',
     })
     expect(invalid.statusCode).toBe(400) // schema validation, after verification
     expect(invalid.json()).toMatchObject({ code: 'FST_ERR_VALIDATION' })
+    await app.close()
+  })
+
+  it('guards Expect: 100-continue for the routes under its prefix only', async () => {
+    const probe = await serve() // a free port, known before the plugin is registered
+    const port = Number(new URL(probe.origin).port)
+    await new Promise<void>((resolve) => servers.splice(0)[0]?.close(() => resolve()))
+    const app = Fastify()
+    await app.register(
+      async (api) => {
+        await api.register(fastifyCountersign, { keys, origin: probe.origin })
+        api.post('/orders', async () => ({ signed: true }))
+      },
+      { prefix: '/api' },
+    )
+    app.post('/open', async () => ({ open: true }))
+    await app.listen({ port, host: '127.0.0.1' })
+    const ask = (path: string) =>
+      rawExchange(
+        port,
+        [
+          `POST ${path} HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          'Content-Type: application/json',
+          'Content-Length: 2',
+          'Expect: 100-continue',
+          'Connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+        { waitForContinue: true, body: '{}' },
+      )
+    const guarded = await ask('/api/orders')
+    expect(guarded.startsWith('HTTP/1.1 100')).toBe(false)
+    expect(parseRaw(guarded)).toMatchObject({ status: 401, body: { code: 'signature_missing' } })
+    const open = await ask('/open')
+    expect(open.startsWith('HTTP/1.1 100 Continue')).toBe(true)
+    expect(parseRaw(open)).toMatchObject({ status: 200, body: { open: true } })
+    const apix = await ask('/apix')
+    expect(apix.startsWith('HTTP/1.1 100 Continue')).toBe(true)
     await app.close()
   })
 
@@ -224,22 +273,30 @@ describe('fastify', () => {
     const ok = await app.inject({
       method: 'POST',
       url: '/signed',
-      headers: Object.fromEntries(
-        (
-          await signRequest(
-            new Request(`${origin}/signed`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: '{}',
-            }),
-            { key: hmac },
-          )
-        ).headers,
-      ),
+      headers: {
+        ...Object.fromEntries(
+          (
+            await signRequest(
+              new Request(`${origin}/signed`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: '{}',
+              }),
+              { key: hmac },
+            )
+          ).headers,
+        ),
+        host: new URL(origin).host,
+      },
       payload: '{}',
     })
     expect(ok.json()).toEqual({ keyId: 'k1' })
-    const refused = await app.inject({ method: 'POST', url: '/signed', payload: {} })
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/signed',
+      headers: { host: new URL(origin).host },
+      payload: {},
+    })
     expect(refused.statusCode).toBe(401)
     expect(refused.headers['content-type']).toBe('application/problem+json')
     const open = await app.inject({
@@ -254,6 +311,52 @@ describe('fastify', () => {
 })
 
 describe('hono', () => {
+  it('answers a client that aborts mid-body with 400 malformed, never the 500 path', async () => {
+    const { server, origin } = await serve()
+    const app = new Hono<{ Variables: CountersignVariables }>()
+    const errors: unknown[] = []
+    app.onError((error, c) => {
+      errors.push(error)
+      return c.text('internal', 500)
+    })
+    app.use('*', honoCountersign({ keys, nonceStore: createMemoryStore(), origin }))
+    app.post('*', (c) => c.text('handled'))
+    const answered = new Promise<number>((resolve) => {
+      server.on('request', async (req, res) => {
+        const headers = new Headers()
+        for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+          headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string)
+        }
+        const request = new Request(`${origin}${req.url}`, {
+          method: req.method as string,
+          headers,
+          body: Readable.toWeb(req) as ReadableStream,
+          duplex: 'half',
+        } as RequestInit)
+        const response = await app.fetch(request, { incoming: req, outgoing: res })
+        resolve(response.status)
+        res.destroy()
+      })
+    })
+    const signed = await signedPost(origin, 'x'.repeat(100), 'text/plain')
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1')
+    const lines = [...signed.headers].map(([k, v]) => `${k}: ${v}`)
+    socket.write(
+      [
+        'POST /orders HTTP/1.1',
+        `Host: ${new URL(origin).host}`,
+        ...lines,
+        'Content-Length: 100',
+        '',
+        'x'.repeat(10),
+      ].join('\r\n'),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    socket.destroy()
+    expect(await answered).toBe(400)
+    expect(errors).toEqual([])
+  })
+
   it('works on a Fetch-only platform (no node incoming): Headers, platform URL', async () => {
     const app = new Hono<{ Variables: CountersignVariables }>()
     app.use('*', honoCountersign({ keys, nonceStore: createMemoryStore() }))

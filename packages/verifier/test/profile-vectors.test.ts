@@ -76,7 +76,7 @@ async function run(c: ProfileCase) {
   const options = c.options ?? {}
   const nonceStore = createMemoryStore()
   for (const nonce of options.seenNonces ?? []) {
-    await nonceStore.consumeOnce(`sig-nonce:${key.keyId.length}:${key.keyId}:${nonce}`, 3600)
+    await nonceStore.consumeOnce(`sig-nonce:${nonce}`, 3600)
   }
   const keys = (keyId: string) => (keyId === key.keyId ? key : undefined)
   const body = bodyOf(c)

@@ -296,66 +296,172 @@ describe.each(ADAPTERS)('%s adapter on a real server', (name: AdapterName) => {
       { body },
     )
     const { status, body: problem } = parseRaw(raw)
-    expect(status).toBe(401)
-    expect(problem).toMatchObject({ code: 'signature_invalid' })
+    expect(status).toBe(400)
+    expect(problem).toMatchObject({ code: 'malformed' })
   })
 
-  if (name !== 'hono') {
-    it('answers Expect: 100-continue only for a signed request within the cap', async () => {
-      const unsigned = await rawExchange(
-        server.port,
-        [
-          'POST /v1/orders HTTP/1.1',
-          `Host: 127.0.0.1:${server.port}`,
-          'Content-Type: application/json',
-          'Content-Length: 11',
-          'Expect: 100-continue',
-          'Connection: close',
-          '',
-          '',
-        ].join('\r\n'),
-        { waitForContinue: true, body: '{"order":1}' },
-      )
-      expect(unsigned.startsWith('HTTP/1.1 100')).toBe(false)
-      expect(parseRaw(unsigned)).toMatchObject({ status: 401, body: { code: 'signature_missing' } })
-
-      const tooBig = await signRequest(post(small.origin, 'x'.repeat(2000)), { key: hmac })
-      const bigLines = [...tooBig.headers].map(([k, v]) => `${k}: ${v}`)
-      const refused = await rawExchange(
-        small.port,
-        [
-          'POST /v1/orders?x=1 HTTP/1.1',
-          `Host: 127.0.0.1:${small.port}`,
-          ...bigLines,
-          'Content-Length: 2000',
-          'Expect: 100-continue',
-          'Connection: close',
-          '',
-          '',
-        ].join('\r\n'),
-        { waitForContinue: true, body: 'x'.repeat(2000) },
-      )
-      expect(refused.startsWith('HTTP/1.1 100')).toBe(false)
-      expect(parseRaw(refused)).toMatchObject({ status: 413 })
-
-      const signed = await signRequest(post(server.origin), { key: hmac })
-      const lines = [...signed.headers].map(([k, v]) => `${k}: ${v}`)
-      const accepted = await rawExchange(
-        server.port,
-        [
-          'POST /v1/orders?x=1 HTTP/1.1',
-          `Host: 127.0.0.1:${server.port}`,
-          ...lines,
-          'Content-Length: 11',
-          'Expect: 100-continue',
-          'Connection: close',
-          '',
-          '',
-        ].join('\r\n'),
-        { waitForContinue: true, body: '{"order":1}' },
-      )
-      expect(accepted.startsWith('HTTP/1.1 100 Continue')).toBe(true)
-      expect(parseRaw(accepted)).toMatchObject({ status: 200, body: { keyId: 'k1' } })
-    })
+  /** Sends a request validly signed for `server.origin` with the given head lines instead. */
+  async function withAuthority(target: string, extra: readonly string[]) {
+    const signed = await signRequest(post(server.origin), { key: hmac })
+    const lines = [...signed.headers].map(([k, v]) => `${k}: ${v}`)
+    const body = '{"order":1}'
+    const raw = await rawExchange(
+      server.port,
+      [
+        `POST ${target} HTTP/1.1`,
+        ...extra,
+        ...lines,
+        `Content-Length: ${body.length}`,
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+      { body },
+    )
+    return parseRaw(raw)
   }
+
+  it.each([
+    ['another host', ['Host: other.example']],
+    ['another port', ['Host: 127.0.0.1:1']],
+    ['a trailing dot', ['Host: 127.0.0.1.:PORT']],
+    ['a leading-zero port', ['Host: 127.0.0.1:0PORT']],
+    ['another spelling of the address', ['Host: 2130706433:PORT']],
+    ['an IPv6 literal', ['Host: [::1]:PORT']],
+    ['a forwarded host', ['Host: 127.0.0.1:PORT', 'X-Forwarded-Host: evil.example']],
+    [
+      'a second forwarded host',
+      ['Host: 127.0.0.1:PORT', 'X-Forwarded-Host: 127.0.0.1:PORT, evil.example'],
+    ],
+    ['a Forwarded host', ['Host: 127.0.0.1:PORT', 'Forwarded: for=1.2.3.4;host="evil.example"']],
+  ])(
+    'refuses a validly signed request whose Host names %s: 400 malformed',
+    async (_what, extra) => {
+      const lines = extra.map((line) => line.replaceAll('PORT', String(server.port)))
+      const { status, body } = await withAuthority('/v1/orders?x=1', lines)
+      expect(status).toBe(400)
+      expect(body).toMatchObject({ code: 'malformed' })
+    },
+  )
+
+  it('refuses an absolute-form request on its own origin whose Host names another', async () => {
+    const target = `${server.origin}/v1/orders?x=1`
+    expect(await withAuthority(target, ['Host: other.example'])).toMatchObject({
+      status: 400,
+      body: { code: 'malformed' },
+    })
+    expect(await withAuthority(target, [`Host: 127.0.0.1:${server.port}`])).toMatchObject({
+      status: 200,
+      body: { keyId: 'k1' },
+    })
+  })
+
+  it('accepts the Host the origin names, and forwarded hosts that agree', async () => {
+    const host = `127.0.0.1:${server.port}`
+    for (const extra of [
+      [`Host: ${host}`],
+      [`Host: ${host}`, `X-Forwarded-Host: ${host}`],
+      [`Host: ${host}`, `Forwarded: host="${host}";proto=http`],
+    ]) {
+      expect(await withAuthority('/v1/orders?x=1', extra)).toMatchObject({
+        status: 200,
+        body: { keyId: 'k1' },
+      })
+    }
+  })
+
+  it('answers Expect: 100-continue only for a signed request within the cap', async () => {
+    const unsigned = await rawExchange(
+      server.port,
+      [
+        'POST /v1/orders HTTP/1.1',
+        `Host: 127.0.0.1:${server.port}`,
+        'Content-Type: application/json',
+        'Content-Length: 11',
+        'Expect: 100-continue',
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+      { waitForContinue: true, body: '{"order":1}' },
+    )
+    expect(unsigned.startsWith('HTTP/1.1 100')).toBe(false)
+    expect(parseRaw(unsigned)).toMatchObject({ status: 401, body: { code: 'signature_missing' } })
+
+    const tooBig = await signRequest(post(small.origin, 'x'.repeat(2000)), { key: hmac })
+    const bigLines = [...tooBig.headers].map(([k, v]) => `${k}: ${v}`)
+    const refused = await rawExchange(
+      small.port,
+      [
+        'POST /v1/orders?x=1 HTTP/1.1',
+        `Host: 127.0.0.1:${small.port}`,
+        ...bigLines,
+        'Content-Length: 2000',
+        'Expect: 100-continue',
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+      { waitForContinue: true, body: 'x'.repeat(2000) },
+    )
+    expect(refused.startsWith('HTTP/1.1 100')).toBe(false)
+    expect(parseRaw(refused)).toMatchObject({ status: 413 })
+
+    const signed = await signRequest(post(server.origin), { key: hmac })
+    const lines = [...signed.headers].map(([k, v]) => `${k}: ${v}`)
+    const accepted = await rawExchange(
+      server.port,
+      [
+        'POST /v1/orders?x=1 HTTP/1.1',
+        `Host: 127.0.0.1:${server.port}`,
+        ...lines,
+        'Content-Length: 11',
+        'Expect: 100-continue',
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+      { waitForContinue: true, body: '{"order":1}' },
+    )
+    expect(accepted.startsWith('HTTP/1.1 100 Continue')).toBe(true)
+    expect(parseRaw(accepted)).toMatchObject({ status: 200, body: { keyId: 'k1' } })
+  })
+})
+
+describe.each(ADAPTERS)('%s adapter behind a public https origin', (name: AdapterName) => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startServer(
+      name,
+      { keys, nonceStore: createMemoryStore() },
+      'https://api.example.com',
+    )
+  })
+  afterAll(() => server.close())
+
+  it.each([
+    ['api.example.com', 200],
+    ['API.Example.COM', 200],
+    ['api.example.com:443', 200],
+    ['api.example.com.', 400],
+    ['api.example.com:8443', 400],
+    ['api.example.com:80', 400],
+    ['api.example.com@evil.example', 400],
+  ] as const)('Host: %s answers %d', async (host, expected) => {
+    const signed = await signRequest(new Request('https://api.example.com/v1/orders'), {
+      key: hmac,
+    })
+    const lines = [...signed.headers].map(([k, v]) => `${k}: ${v}`)
+    const raw = await rawExchange(
+      server.port,
+      ['GET /v1/orders HTTP/1.1', `Host: ${host}`, ...lines, 'Connection: close', '', ''].join(
+        '\r\n',
+      ),
+    )
+    const { status, body } = parseRaw(raw)
+    expect(status).toBe(expected)
+    if (expected === 400) {
+      expect(body).toMatchObject({ code: 'malformed' })
+    }
+  })
 })

@@ -173,7 +173,12 @@ function checkKey(key: Key | undefined): Key {
   return key
 }
 
-function signatureParams(plan: SignaturePlan, key: Key, now: number): SignatureParams {
+function signatureParams(
+  plan: SignaturePlan,
+  key: Key,
+  now: number,
+  requestNonce: () => string,
+): SignatureParams {
   // Order: created, keyid, alg, expires, nonce, tag (the order of the RFC 9421 examples).
   const params: SignatureParams = {}
   const created = plan.created === undefined ? now : plan.created
@@ -192,7 +197,7 @@ function signatureParams(plan: SignaturePlan, key: Key, now: number): SignatureP
   } else if (plan.expires === undefined && plan.expiresIn !== undefined) {
     params.expires = (params.created ?? now) + plan.expiresIn
   }
-  const nonce = plan.nonce === undefined ? nextNonce() : plan.nonce
+  const nonce = plan.nonce === undefined ? requestNonce() : plan.nonce
   if (nonce !== false) {
     params.nonce = nonce
   }
@@ -223,24 +228,21 @@ export async function signFields(parts: MessageParts, plan: Plan): Promise<Signe
   const fields = signerFields(headers)
   let addedDigest: string | undefined
   let hasDigest = fields.digest !== null
-  if ((body !== undefined && plan.digest !== false) || plan.coversDigest) {
-    const bytes = body ?? new Uint8Array(0)
-    if (fields.digest === null) {
-      addedDigest = await createContentDigest(
-        bytes,
-        plan.digest === false ? 'sha-256' : plan.digest,
-      )
-      headers = withField(headers, 'content-digest', addedDigest)
-      hasDigest = true
-    } else {
-      try {
-        await verifyContentDigest(fields.digest, bytes)
-      } catch (cause) {
-        throw new TypeError('the Content-Digest already on the message does not match its body', {
-          cause,
-        })
-      }
+  const bytes = body ?? new Uint8Array(0)
+  if (fields.digest !== null) {
+    // Always checked, whatever `digest` and the components say (issue #14): a verifier checks a
+    // Content-Digest whenever one is present, so signing a wrong one only makes a bad message.
+    try {
+      await verifyContentDigest(fields.digest, bytes)
+    } catch (cause) {
+      throw new TypeError('the Content-Digest already on the message does not match its body', {
+        cause,
+      })
     }
+  } else if ((body !== undefined && plan.digest !== false) || plan.coversDigest) {
+    addedDigest = await createContentDigest(bytes, plan.digest === false ? 'sha-256' : plan.digest)
+    headers = withField(headers, 'content-digest', addedDigest)
+    hasDigest = true
   }
   const hasType = fields.type !== null
 
@@ -264,11 +266,27 @@ export async function signFields(parts: MessageParts, plan: Plan): Promise<Signe
   const defaults = (parts.kind === 'request' ? REQUEST_DEFAULTS : RESPONSE_DEFAULTS)[
     (hasDigest ? 1 : 0) + (hasType ? 2 : 0)
   ] as ComponentIdentifier[]
+  // One message, one nonce: every signature made here carries the same one (issue #14), so a
+  // verifier that consumes it refuses a replay under any subset of the labels.
+  // A message already signed keeps its nonce for the signatures added to it.
+  let nonce =
+    (plan.signatures.find((s) => typeof s.nonce === 'string')?.nonce as string | undefined) ??
+    existingNonce(existingInput)
+  const requestNonce = (): string => {
+    nonce ??= nextNonce()
+    return nonce
+  }
+  const used = new Set<string>()
   for (let i = 0; i < plan.signatures.length; i++) {
     const s = plan.signatures[i] as SignaturePlan
     const pending = resolveKey(s)
     const key = pending instanceof Promise ? await pending : pending
-    const params = signatureParams(s, key, now)
+    const params = signatureParams(s, key, now, requestNonce)
+    if (typeof params.nonce === 'string' && used.add(params.nonce).size > 1) {
+      throw new TypeError(
+        'the signatures of one message must share one nonce (a verifier refuses different ones)',
+      )
+    }
     const base = asTypeError(() =>
       createSignatureBase(message, s.components ?? defaults, params, {
         structuredFields: plan.structuredFields,
@@ -289,6 +307,19 @@ export async function signFields(parts: MessageParts, plan: Plan): Promise<Signe
     out['content-digest'] = addedDigest
   }
   return out
+}
+
+/** The nonce of the first signature already on the message that has one. */
+function existingNonce(existingInput: string | null): string | undefined {
+  if (existingInput === null) {
+    return undefined
+  }
+  for (const member of asTypeError(() => parseSignatureInput(existingInput)).values()) {
+    if (typeof member.params.nonce === 'string') {
+      return member.params.nonce
+    }
+  }
+  return undefined
 }
 
 /** Signs the base with the key, where `offload` says (see `SignRequestOptions.offload`). */

@@ -9,8 +9,14 @@
  * plugin before any other `preParsing` hook that transforms the body (decompression, …): the
  * signature covers the bytes as sent.
  *
+ * The plugin also guards `Expect: 100-continue` on the Fastify server (for the routes of its
+ * scope), as `@countersign/verifier/node`'s `checkContinue` does: `100 Continue` is sent only to
+ * a signed, well-formed request within the body cap. The per-route {@link countersignHook}
+ * cannot (Node answers before any hook runs); use the plugin where that matters.
+ *
  * @module
  */
+import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { RequestError } from '@countersign/core'
 import type {
@@ -22,7 +28,7 @@ import type {
 } from 'fastify'
 import { type AdapterCore, createAdapterCore } from '../internal/adapter.ts'
 import type { VerifiedRequest, VerifyRequestOptions } from '../types.ts'
-import { announcesBody, readStream, requestParts } from './internal/node-io.ts'
+import { announcesBody, guardContinue, readStream, requestParts } from './internal/node-io.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +44,12 @@ export interface FastifyCountersignOptions extends Omit<VerifyRequestOptions, 'f
    * request's `Host` picks one). Required: the URL is never built from `Host` alone.
    */
   origin: string | readonly string[]
+  /**
+   * Which `Expect: 100-continue` requests the plugin decides for, before Node would answer
+   * `100 Continue` on its own: `true` (default) those under the scope's prefix (every request
+   * when it has none), a function to choose, `false` none. Ignored by {@link countersignHook}.
+   */
+  checkContinue?: boolean | ((req: IncomingMessage) => boolean)
 }
 
 function hookFor(core: AdapterCore): preParsingHookHandler {
@@ -94,7 +106,17 @@ function hookFor(core: AdapterCore): preParsingHookHandler {
  * @throws `TypeError` when an option is invalid or `origin` is missing.
  */
 export function countersignHook(options: FastifyCountersignOptions): preParsingHookHandler {
-  return hookFor(createAdapterCore(options, 'countersignHook', [], true).core)
+  return hookFor(createAdapterCore(options, 'countersignHook', ['checkContinue'], true).core)
+}
+
+/** Whether the request target `url` is `prefix` or below it (path segments, not characters). */
+function underPrefix(url: string | undefined, prefix: string): boolean {
+  const path = url ?? ''
+  if (!path.startsWith(prefix)) {
+    return false
+  }
+  const next = path.charAt(prefix.length)
+  return next === '' || next === '/' || next === '?' || prefix.endsWith('/')
 }
 
 const plugin = (
@@ -104,7 +126,23 @@ const plugin = (
 ): void => {
   let hook: preParsingHookHandler
   try {
-    hook = hookFor(createAdapterCore(options, 'countersign', [], true).core)
+    const { core, extras } = createAdapterCore(options, 'countersign', ['checkContinue'], true)
+    hook = hookFor(core)
+    // Node answers `100 Continue` before any hook runs: guard it here, for this scope's routes.
+    const guard = extras.checkContinue ?? true
+    if (guard !== false) {
+      if (guard !== true && typeof guard !== 'function') {
+        throw new TypeError('countersign: checkContinue must be a boolean or a function')
+      }
+      const prefix = instance.prefix
+      const match =
+        typeof guard === 'function'
+          ? (guard as (req: IncomingMessage) => boolean)
+          : prefix === '' || prefix === '/'
+            ? undefined
+            : (req: IncomingMessage) => underPrefix(req.url, prefix)
+      guardContinue(core, instance.server, match === undefined ? {} : { match })
+    }
   } catch (error) {
     done(error as Error)
     return

@@ -9,7 +9,9 @@
  *
  * On Node behind `@hono/node-server` (which passes `{ incoming, outgoing }` as `c.env`), the
  * middleware reads the raw field lines and the request target from `incoming`, so duplicate
- * headers and absolute-form request lines are handled as by `@countersign/verifier/node`.
+ * headers and absolute-form request lines are handled as by `@countersign/verifier/node`; call
+ * the middleware's `checkContinue(server)` there so `Expect: 100-continue` is answered only for
+ * signed requests.
  *
  * @module
  */
@@ -17,9 +19,12 @@ import type { FieldLine } from '@countersign/core'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Target } from '../create-verifier.ts'
 import { createAdapterCore } from '../internal/adapter.ts'
+import { addContinueGuard, type ContinueServer } from '../internal/continue-guard.ts'
 import { type Fields, fieldsFrom } from '../internal/fields.ts'
 import { readBody } from '../internal/read-body.ts'
 import type { VerifiedRequest, VerifyRequestOptions } from '../types.ts'
+
+export type { ContinueServer } from '../internal/continue-guard.ts'
 
 /** Options of {@link countersign}: the verifier's options plus the public origin. */
 export interface HonoCountersignOptions extends Omit<VerifyRequestOptions, 'fieldLines'> {
@@ -67,6 +72,19 @@ function linesOf(raw: readonly string[]): FieldLine[] {
   return lines
 }
 
+/** The Hono middleware from {@link countersign}. */
+export interface HonoCountersign extends MiddlewareHandler<{ Variables: CountersignVariables }> {
+  /**
+   * On Node (`@hono/node-server`), registers a `checkContinue` listener on the server `serve()`
+   * returns: a request with `Expect: 100-continue` gets `100 Continue` only when it is signed,
+   * its signature fields parse and its declared body is within the cap (Node otherwise answers
+   * `100 Continue` before the middleware runs). Needs `origin`.
+   *
+   * @throws `TypeError` when `server` is not a `node:http` server or no `origin` is set.
+   */
+  checkContinue(server: ContinueServer, options?: { match?: (req: never) => boolean }): void
+}
+
 /**
  * Creates Hono middleware that verifies each request's RFC 9421 signature, `Content-Digest`,
  * time window and nonce. Refusals are answered by the middleware: 400 (malformed, duplicate
@@ -87,11 +105,9 @@ function linesOf(raw: readonly string[]): FieldLine[] {
  *
  * @throws `TypeError` when an option is invalid.
  */
-export function countersign(
-  options: HonoCountersignOptions,
-): MiddlewareHandler<{ Variables: CountersignVariables }> {
+export function countersign(options: HonoCountersignOptions): HonoCountersign {
   const { core } = createAdapterCore(options, 'countersign', [], false)
-  return async (c, next) => {
+  const middleware: MiddlewareHandler<{ Variables: CountersignVariables }> = async (c, next) => {
     const raw = c.req.raw
     let hasBody = raw.body !== null
     let hasType = false
@@ -103,11 +119,11 @@ export function countersign(
       if (incoming !== undefined) {
         fields = fieldsFrom(linesOf(incoming.rawHeaders))
         target = core.hasOrigin
-          ? core.target(raw.method, incoming.url, fields.get('host'))
+          ? core.target(raw.method, incoming.url, fields)
           : { method: raw.method, url: raw.url }
       } else {
         fields = fieldsFrom(raw.headers)
-        target = core.retarget(raw.method, raw.url, fields.get('host'))
+        target = core.retarget(raw.method, raw.url, fields)
       }
       hasType = fields.get('content-type') !== null
       const prepared = core.prepare(fields)
@@ -130,4 +146,12 @@ export function countersign(
     await next()
     return undefined
   }
+  return Object.assign(middleware, {
+    checkContinue(server: ContinueServer, continueOptions?: { match?: (req: never) => boolean }) {
+      if (!core.hasOrigin) {
+        throw new TypeError('checkContinue: set origin (the request URL is built from it on Node)')
+      }
+      addContinueGuard(core, server, continueOptions?.match)
+    },
+  })
 }

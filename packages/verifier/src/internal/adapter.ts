@@ -23,6 +23,8 @@ interface Origin {
   /** Serialised origin, e.g. `https://api.example.com` (lowercase, no default port). */
   readonly origin: string
   readonly scheme: 'http' | 'https'
+  /** The `Host` values that name it (lowercase): `host`, and `host:443` for a default port. */
+  readonly hosts: readonly string[]
 }
 
 /** An RFC 9457 answer, ready for any framework to send. */
@@ -44,11 +46,14 @@ export interface AdapterCore {
    * The target of a request from its request line target and `Host` value.
    *
    * @throws RequestError `malformed` for an unsupported target form, a target on another origin,
-   *   or (with several origins) a `Host` that names none of them.
+   *   or a missing `Host`, or one (or a forwarded host) naming another origin.
    */
-  target(method: string, rawTarget: string, host: string | null): Target
-  /** Replaces the origin of a full URL with the configured one (Fetch-style platforms). */
-  retarget(method: string, url: string, host: string | null): Target
+  target(method: string, rawTarget: string, fields: Fields): Target
+  /**
+   * Replaces the origin of a full URL with the configured one (Fetch-style platforms); a `Host`
+   * field, when the platform passes one, must name the origin as for {@link AdapterCore.target}.
+   */
+  retarget(method: string, url: string, fields: Fields): Target
   /** Checks that the request is signed and parses its signature fields (no body needed). */
   prepare(fields: Fields): Prepared
   /** Verifies a prepared request over its body. */
@@ -60,7 +65,6 @@ export interface AdapterCore {
   answer(error: unknown, hasBody: boolean, hasType: boolean): Answer | undefined
 }
 
-const HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
 const ABSOLUTE_FORM = /^https?:\/\//i
 
 function parseOrigins(value: unknown, what: string): Origin[] | undefined {
@@ -92,7 +96,10 @@ function parseOrigins(value: unknown, what: string): Origin[] | undefined {
         `${what}: origin ${JSON.stringify(text)} must be scheme://host[:port] (http or https, no path)`,
       )
     }
-    return { origin: url.origin, scheme: url.protocol === 'https:' ? 'https' : 'http' }
+    const scheme = url.protocol === 'https:' ? 'https' : 'http'
+    const hosts =
+      url.port === '' ? [url.host, `${url.host}:${scheme === 'https' ? 443 : 80}`] : [url.host]
+    return { origin: url.origin, scheme, hosts }
   })
 }
 
@@ -149,38 +156,93 @@ function isNormalForm(url: URL, raw: string): boolean {
   return href.slice(url.origin.length) === received
 }
 
-function pickOrigin(origins: readonly Origin[], host: string | null): Origin {
-  if (origins.length === 1) {
-    return origins[0] as Origin
+/**
+ * The configured origin the request's authority names: its `Host` (RFC 9110 §7.2), which must be
+ * exactly one of the origin's own spellings (case aside: no trailing dot, leading zeros or other
+ * IP spellings), and every `X-Forwarded-Host` and `Forwarded: host=` value, which must agree. A
+ * handler never sees an authority nobody checked (issue #14).
+ *
+ * @throws RequestError `malformed` for a missing Host or one naming another authority.
+ */
+function pickOrigin(origins: readonly Origin[], fields: AuthorityFields): Origin {
+  const host = fields.host
+  if (host === null && !(fields.platform && origins.length === 1)) {
+    throw new RequestError('malformed', 'the request has no Host header')
   }
-  if (host === null || !HOST.test(host)) {
-    throw new RequestError('malformed', 'the Host header is missing or invalid')
-  }
-  for (const origin of origins) {
-    let candidate: string
-    try {
-      candidate = new URL(`${origin.scheme}://${host}/`).origin
-    } catch {
-      continue
+  const origin = host === null ? (origins[0] as Origin) : originNamed(origins, host)
+  for (const forwarded of forwardedHosts(fields)) {
+    if (!origin.hosts.includes(forwarded.toLowerCase())) {
+      throw new RequestError('malformed', 'a forwarded host names another origin')
     }
-    if (candidate === origin.origin) {
+  }
+  return origin
+}
+
+function originNamed(origins: readonly Origin[], host: string): Origin {
+  const wanted = host.toLowerCase()
+  for (const origin of origins) {
+    if (origin.hosts.includes(wanted)) {
       return origin
     }
   }
   throw new RequestError('malformed', 'the Host header names no origin this server serves')
 }
 
+/** The fields that name a request's authority. */
+interface AuthorityFields {
+  /** The `Host` field; `null` is allowed (one origin) on a Fetch platform, which sets none. */
+  readonly host: string | null
+  readonly platform: boolean
+  readonly forwardedHost: string | null
+  readonly forwarded: string | null
+}
+
+function authorityOf(fields: Fields, platform = false): AuthorityFields {
+  return {
+    host: fields.get('host'),
+    platform,
+    forwardedHost: fields.get('x-forwarded-host'),
+    forwarded: fields.get('forwarded'),
+  }
+}
+
+/** The hosts named by `X-Forwarded-Host` and the `host=` parameters of `Forwarded`. */
+function forwardedHosts(fields: AuthorityFields): string[] {
+  const hosts: string[] = []
+  if (fields.forwardedHost !== null) {
+    for (const part of fields.forwardedHost.split(',')) {
+      hosts.push(part.trim())
+    }
+  }
+  if (fields.forwarded !== null) {
+    for (const element of fields.forwarded.split(',')) {
+      for (const pair of element.split(';')) {
+        const eq = pair.indexOf('=')
+        if (eq >= 0 && pair.slice(0, eq).trim().toLowerCase() === 'host') {
+          hosts.push(
+            pair
+              .slice(eq + 1)
+              .trim()
+              .replace(/^"(.*)"$/, '$1'),
+          )
+        }
+      }
+    }
+  }
+  return hosts
+}
+
 function adapterCore(policy: Policy, origins: readonly Origin[] | undefined): AdapterCore {
   const originTarget = (
     method: string,
     pathAndQuery: string,
-    host: string | null,
+    authority: AuthorityFields,
     strict: boolean,
   ): Target => {
     if (origins === undefined) {
       throw new TypeError('no origin configured')
     }
-    const origin = pickOrigin(origins, host)
+    const origin = pickOrigin(origins, authority)
     let url: URL
     try {
       url = new URL(origin.origin + pathAndQuery)
@@ -201,9 +263,9 @@ function adapterCore(policy: Policy, origins: readonly Origin[] | undefined): Ad
     policy,
     maxBodyBytes: policy.maxBodyBytes,
     hasOrigin: origins !== undefined,
-    target(method, rawTarget, host) {
+    target(method, rawTarget, fields) {
       if (rawTarget.startsWith('/')) {
-        return originTarget(method, rawTarget, host, true)
+        return originTarget(method, rawTarget, authorityOf(fields), true)
       }
       if (origins !== undefined && ABSOLUTE_FORM.test(rawTarget)) {
         // Absolute form (RFC 9112 §3.2.2): its authority replaces Host, and must be ours.
@@ -213,9 +275,12 @@ function adapterCore(policy: Policy, origins: readonly Origin[] | undefined): Ad
         } catch {
           throw new RequestError('malformed', 'the request target is not a valid URL')
         }
-        if (!origins.some((o) => o.origin === url.origin)) {
+        const origin = origins.find((o) => o.origin === url.origin)
+        if (origin === undefined) {
           throw new RequestError('malformed', 'the request target names another origin')
         }
+        // Its authority replaces Host, which must still agree: a handler reads Host.
+        pickOrigin([origin], authorityOf(fields))
         if (!isNormalForm(url, rawTarget.slice(url.origin.length))) {
           throw new RequestError('malformed', 'the request target is not in normal form')
         }
@@ -223,7 +288,7 @@ function adapterCore(policy: Policy, origins: readonly Origin[] | undefined): Ad
       }
       throw new RequestError('malformed', 'the request target form is not supported')
     },
-    retarget(method, full, host) {
+    retarget(method, full, fields) {
       if (origins === undefined) {
         return { method, url: full }
       }
@@ -239,7 +304,7 @@ function adapterCore(policy: Policy, origins: readonly Origin[] | undefined): Ad
       return originTarget(
         method,
         (hash < 0 ? href : href.slice(0, hash)).slice(url.origin.length),
-        host,
+        authorityOf(fields, true),
         false,
       )
     },

@@ -9,7 +9,8 @@ import { RequestError, readCapped } from '@countersign/core'
  * Reads the whole body of `request`, refusing more than `maxBytes`.
  *
  * @throws RequestError `body_too_large` (413) past the cap (a declared `Content-Length` over the
- *   cap is refused before reading); `TypeError` when the body was already read.
+ *   cap is refused before reading); `malformed` when the body stream fails (the client aborted);
+ *   `TypeError` when the body was already read.
  */
 export async function readBody(
   request: Request,
@@ -29,7 +30,13 @@ export async function readBody(
       throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
     }
   }
-  const bytes = await readCapped(stream, maxBytes)
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await readCapped(stream, maxBytes)
+  } catch {
+    // The client went away mid-body, or the stream broke: a bad request, not a server error.
+    throw new RequestError('malformed', 'the request body could not be read')
+  }
   if (bytes === undefined) {
     throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
   }

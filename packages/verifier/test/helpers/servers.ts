@@ -95,11 +95,12 @@ function honoBridge(app: Hono<{ Variables: CountersignVariables }>, origin: () =
 export async function startServer(
   name: AdapterName,
   options: Omit<VerifyRequestOptions, 'fieldLines'>,
+  publicOrigin?: string,
 ): Promise<RunningServer> {
   // Node's own clientError handling stays: it answers 400 (or 431) to what its parser refuses.
   const server = createServer({ maxHeaderSize: MAX_HEADER_SIZE })
   const port = await listen(server)
-  const origin = `http://127.0.0.1:${port}`
+  const origin = publicOrigin ?? `http://127.0.0.1:${port}`
   switch (name) {
     case 'node': {
       const verify = nodeCountersign({ ...options, origin })
@@ -162,12 +163,12 @@ export async function startServer(
         }
       })
       await app.ready()
-      nodeCountersign({ ...options, origin }).checkContinue(server)
       return { name, origin, port, close: closer(server, () => app.close()) }
     }
     case 'hono': {
       const app = new Hono<{ Variables: CountersignVariables }>()
-      app.use('*', honoCountersign({ ...options, origin }))
+      const verify = honoCountersign({ ...options, origin })
+      app.use('*', verify)
       app.all('*', async (c) => {
         const verified = c.get('countersign')
         return c.json({ keyId: verified.keyId, label: verified.label, body: await c.req.text() })
@@ -176,6 +177,7 @@ export async function startServer(
         'request',
         honoBridge(app, () => origin),
       )
+      verify.checkContinue(server)
       return { name, origin, port, close: closer(server) }
     }
   }

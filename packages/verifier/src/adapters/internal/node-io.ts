@@ -7,7 +7,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { type FieldLine, RequestError } from '@countersign/core'
 import type { Target } from '../../create-verifier.ts'
-import { type AdapterCore, type Answer, INTERNAL_ANSWER } from '../../internal/adapter.ts'
+import type { AdapterCore, Answer } from '../../internal/adapter.ts'
+import { addContinueGuard, type ContinueServer } from '../../internal/continue-guard.ts'
 import { type Fields, fieldsFrom } from '../../internal/fields.ts'
 
 /** Options of the `checkContinue` guard. */
@@ -142,7 +143,7 @@ export function requestParts(
   rawTarget: string | undefined = req.url,
 ): { fields: Fields; target: Target } {
   const fields = fieldsFrom(fieldLinesOf(req))
-  const target = core.target(req.method ?? 'GET', rawTarget ?? '', fields.get('host'))
+  const target = core.target(req.method ?? 'GET', rawTarget ?? '', fields)
   return { fields, target }
 }
 
@@ -152,30 +153,5 @@ export function guardContinue(
   server: Server,
   options: CheckContinueOptions = {},
 ): void {
-  if (typeof server?.on !== 'function' || typeof server.emit !== 'function') {
-    throw new TypeError('checkContinue needs the node:http Server')
-  }
-  const { match } = options
-  if (match !== undefined && typeof match !== 'function') {
-    throw new TypeError('checkContinue: match must be a function')
-  }
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (match === undefined || match(req)) {
-      let hasType = false
-      try {
-        const { fields } = requestParts(core, req)
-        hasType = fields.get('content-type') !== null
-        core.prepare(fields)
-        const length = fields.get('content-length')
-        if (length !== null && Number(length) > core.maxBodyBytes) {
-          throw new RequestError('body_too_large', 'the body is too large')
-        }
-      } catch (error) {
-        sendAnswer(res, core.answer(error, true, hasType) ?? INTERNAL_ANSWER, true)
-        return
-      }
-    }
-    res.writeContinue()
-    server.emit('request', req, res)
-  })
+  addContinueGuard(core, server as unknown as ContinueServer, options?.match as never)
 }
