@@ -71,7 +71,7 @@ async function relayFor(auth: RelayAuth): Promise<RelayHandler> {
   const relay = createRelay({
     keys: ring,
     auth,
-    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true }],
   })
   relays.push(relay)
   return relay
@@ -128,6 +128,8 @@ describe('introspection (RFC 7662 at the token service)', () => {
       type: 'introspection',
       url: `${tokenService.url}/oauth/introspect`,
       apiKey: introspectionKey,
+      issuer: ISSUER,
+      audience: AUDIENCE,
       cacheMs: 200,
     })
     const { token } = await userTokens.issueUserToken({
@@ -164,6 +166,8 @@ describe('introspection (RFC 7662 at the token service)', () => {
       type: 'introspection',
       url: `${tokenService.url}/oauth/introspect`,
       apiKey: 'cs_ak_wrong',
+      issuer: ISSUER,
+      audience: AUDIENCE,
     })
     const [status, body] = await userOf(relay, 'some-token')
     expect(status).toBe(502)
