@@ -271,6 +271,29 @@ describe('validateRelayConfig', () => {
     )
   })
 
+  it('allows plain http targets only with allowHttp or localDevelopment', () => {
+    const http = { id: 'dev', baseUrl: 'http://127.0.0.1:3000/dev', allowPrivateNetwork: true }
+    expect(issuesOf(withTarget(http))).toEqual([
+      'targets[1].baseUrl: must be an https URL; set allowHttp: true on the target (or localDevelopment: true) for plain http',
+    ])
+    expect(issuesOf(withTarget({ ...http, allowHttp: true }))).toEqual([])
+    expect(issuesOf({ ...(withTarget(http) as object), localDevelopment: true })).toEqual([])
+    expect(issuesOf({ ...valid, localDevelopment: 'yes' })).toEqual([
+      'localDevelopment: must be true or false, got a string',
+    ])
+  })
+
+  it('requires issuer and audience for introspection', () => {
+    const auth = { type: 'introspection', url: 'https://t.example/i', apiKey: { env: 'K' } }
+    expect(issuesOf({ ...valid, auth })).toEqual([
+      'auth.issuer: is required',
+      'auth.audience: is required',
+    ])
+    expect(
+      issuesOf({ ...valid, auth: { ...auth, issuer: 'https://t.example', audience: ['a'] } }),
+    ).toEqual([])
+  })
+
   it('refuses non-objects', () => {
     expect(issuesOf(null)).toEqual(['the relay config must be a JSON object, got null'])
     expect(issuesOf([])).toEqual(['the relay config must be a JSON object, got an array'])
