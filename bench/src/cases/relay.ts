@@ -454,14 +454,20 @@ async function setup(): Promise<void> {
       ...(cache ? {} : { cache: false }),
     },
     targets: [
-      { id: 'ed', baseUrl: `${upstream.url}/api/ed`, allowPrivateNetwork: true },
+      { id: 'ed', baseUrl: `${upstream.url}/api/ed`, allowPrivateNetwork: true, allowHttp: true },
       {
         id: 'hmac',
         baseUrl: `${upstream.url}/api/hmac`,
         allowPrivateNetwork: true,
+        allowHttp: true,
         signing: { algorithm: 'hmac-sha256', secret: hmacSecret, keyId: 'hmac-bench' },
       },
-      { id: 'verify', baseUrl: `${upstream.url}/api/verify`, allowPrivateNetwork: true },
+      {
+        id: 'verify',
+        baseUrl: `${upstream.url}/api/verify`,
+        allowPrivateNetwork: true,
+        allowHttp: true,
+      },
     ],
   })
   // The default relay (verified-token cache on) and one that checks every token.

@@ -239,6 +239,8 @@ async function main(): Promise<void> {
         jwksUrl: `${tokenService.url}/.well-known/jwks.json`,
       },
       targets,
+      // The example's APIs listen on plain http on loopback; production targets are https.
+      localDevelopment: true,
     }),
     { port: 0 },
   )

@@ -45,7 +45,7 @@ beforeAll(async () => {
   base = {
     keys: ring,
     auth: testAuth,
-    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true }],
   }
 })
 
@@ -286,7 +286,13 @@ describe('forwarding details', () => {
   it('refuses an envelope larger than the target maxBodyBytes with 413', async () => {
     const relay = make({
       targets: [
-        { id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, maxBodyBytes: 100 },
+        {
+          id: 'api',
+          baseUrl: `${api.url}/api`,
+          allowPrivateNetwork: true,
+          allowHttp: true,
+          maxBodyBytes: 100,
+        },
       ],
     })
     const response = await relay(relayRequest({ url: `${api.url}/api/x`, data: 'a'.repeat(200) }))
@@ -313,9 +319,10 @@ describe('forwarding details', () => {
             id: 'old',
             baseUrl: `${echo.url}/old`,
             allowPrivateNetwork: true,
+            allowHttp: true,
             skapiCompat: { apiKey: 'your api secret key' },
           },
-          { id: 'new', baseUrl: `${echo.url}/new`, allowPrivateNetwork: true },
+          { id: 'new', baseUrl: `${echo.url}/new`, allowPrivateNetwork: true, allowHttp: true },
         ],
       })
       await relay(relayRequest({ url: `${echo.url}/old/myapi`, data: { some_data: 'Hello' } }))
@@ -495,7 +502,7 @@ describe('configuration errors', () => {
         auth: testAuth,
         targets: [
           { id: 'a', baseUrl: 'https://user:pw@api.example.com' },
-          { id: 'a', baseUrl: 'http://127.0.0.1:8080', timeoutMs: -1 },
+          { id: 'a', baseUrl: 'https://127.0.0.1:8080', timeoutMs: -1 },
           {
             id: 'b c',
             baseUrl: 'https://api.example.com',
@@ -509,7 +516,7 @@ describe('configuration errors', () => {
         auth: testAuth,
         targets: [
           { id: 'a', baseUrl: 'https://user:pw@api.example.com' },
-          { id: 'a', baseUrl: 'http://127.0.0.1:8080', timeoutMs: -1 },
+          { id: 'a', baseUrl: 'https://127.0.0.1:8080', timeoutMs: -1 },
           {
             id: 'b c',
             baseUrl: 'https://api.example.com',
@@ -519,7 +526,7 @@ describe('configuration errors', () => {
       } as RelayOptions)
     } catch (error) {
       expect((error as Error).message.split('\n')).toEqual([
-        'targets[0].baseUrl: must be an https or http URL without userinfo',
+        'targets[0].baseUrl: must be an https URL without userinfo',
         'targets[1].baseUrl: host 127.0.0.1 is a loopback address; set allowPrivateNetwork: true to allow private and loopback hosts',
         'targets[1].timeoutMs: must be an integer from 1 to 300000',
         'targets[1].id: duplicates targets[0].id',
@@ -551,7 +558,9 @@ describe('key rotation', () => {
       ring.add(next.privateKey, { notBefore: Date.now() + 3_600_000 })
       const relay = make({
         keys: ring,
-        targets: [{ id: 'c', baseUrl: `${capture.url}/c`, allowPrivateNetwork: true }],
+        targets: [
+          { id: 'c', baseUrl: `${capture.url}/c`, allowPrivateNetwork: true, allowHttp: true },
+        ],
       })
       const kids = async () =>
         (

@@ -25,6 +25,7 @@ import { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG } from '@countersign/verifier'
 import type { Agent } from 'undici'
 import { emitAudit } from './audit.ts'
 import { createRelayAuthenticator } from './auth/create-authenticator.ts'
+import { snapshotRelayOptions } from './config/snapshot-relay-options.ts'
 import { checkRelayOptions, decodeSecret } from './config/validate-relay-config.ts'
 import {
   BASE_HEADERS,
@@ -317,7 +318,9 @@ function compileTarget(
  *
  * @throws {@link RelayConfigError} (a `TypeError`) listing every problem with `options`.
  */
-export function createRelay(options: RelayOptions): RelayHandler {
+export function createRelay(input: RelayOptions): RelayHandler {
+  // Read once: what is validated is what runs, whatever the caller does with `input` later.
+  const options = snapshotRelayOptions(input)
   checkRelayOptions(options)
   const ring = toKeyRing(options.keys)
   const ttl = options.signatureTtlSeconds ?? DEFAULTS.signatureTtlSeconds

@@ -144,6 +144,7 @@ beforeAll(async () => {
         id: 'api',
         baseUrl: `${api.url}/api`,
         allowPrivateNetwork: true,
+        allowHttp: true,
         timeoutMs: 500,
         maxBodyBytes: 256 * 1024,
       },
@@ -151,6 +152,7 @@ beforeAll(async () => {
         id: 'hmac-api',
         baseUrl: `${api.url}/hmac`,
         allowPrivateNetwork: true,
+        allowHttp: true,
         signing: { algorithm: 'hmac-sha256', secret: toBase64Url(hmacSecret) },
       },
     ],
@@ -353,7 +355,14 @@ describe('relay end to end over loopback HTTP', () => {
     const local = createRelay({
       keys: ring,
       auth: testAuth,
-      targets: [{ id: 'down', baseUrl: `http://127.0.0.1:${port}`, allowPrivateNetwork: true }],
+      targets: [
+        {
+          id: 'down',
+          baseUrl: `http://127.0.0.1:${port}`,
+          allowPrivateNetwork: true,
+          allowHttp: true,
+        },
+      ],
     })
     try {
       const response = await local(

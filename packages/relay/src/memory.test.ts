@@ -51,7 +51,7 @@ beforeAll(async () => {
     audit: () => {
       audited++
     },
-    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true }],
   })
 })
 

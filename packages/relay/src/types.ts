@@ -61,6 +61,11 @@ export interface RelayTarget {
    * addresses. Metadata, link-local and other special addresses stay refused. Default `false`.
    */
   allowPrivateNetwork?: boolean
+  /**
+   * Allow a plain `http:` base URL for this target. Targets are `https:` only otherwise (see
+   * also {@link RelayOptions.localDevelopment}). Default `false`.
+   */
+  allowHttp?: boolean
   /** Send `api_key` in the envelope for handlers written for skapi. Off by default. */
   skapiCompat?: RelaySkapiCompat
 }
@@ -123,6 +128,14 @@ export interface IntrospectionAuth {
   url: string
   /** The relay's API key at the token service (scope `tokens:introspect`). Never logged. */
   apiKey: string
+  /** The expected `iss` of an answer (answers without it are refused). */
+  issuer: string
+  /**
+   * The expected audience (one of the answer's `aud` must match; answers without `aud` are
+   * refused), as for `countersign` and `oidc`: a token the token service issued to another app
+   * is not accepted here.
+   */
+  audience: string | readonly string[]
   /** How long an answer is cached, in milliseconds (never past the token's `exp`). Default 30,000. */
   cacheMs?: number
   /** The time limit of one introspection call, in milliseconds. Default 5000. */
@@ -246,6 +259,11 @@ export interface RelayOptions {
   audit?: AuditSink
   /** CORS for browser clients. Default: no CORS headers. */
   cors?: RelayCors
+  /**
+   * Local development: allow plain `http:` base URLs on every target (as `allowHttp: true` on
+   * each). Never in production. Default `false`.
+   */
+  localDevelopment?: boolean
   /** The DNS resolver used at connect time. Default: the system resolver. Tests inject a stub. */
   resolver?: HostResolver
 }

@@ -284,8 +284,20 @@ export async function startStack(): Promise<Stack> {
       jwksUrl: `${tokensUrl}/.well-known/jwks.json`,
     },
     targets: [
-      { id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, timeoutMs: 5000 },
-      { id: 'down', baseUrl: `${closedUrl}/down`, allowPrivateNetwork: true, timeoutMs: 2000 },
+      {
+        id: 'api',
+        baseUrl: `${api.url}/api`,
+        allowPrivateNetwork: true,
+        allowHttp: true,
+        timeoutMs: 5000,
+      },
+      {
+        id: 'down',
+        baseUrl: `${closedUrl}/down`,
+        allowPrivateNetwork: true,
+        allowHttp: true,
+        timeoutMs: 2000,
+      },
     ],
     cors: { allowedOrigins: [origin] },
   })

@@ -34,6 +34,7 @@ import type {
   RelayAuth,
   RelayUser,
 } from '../types.ts'
+import { checkIntrospection } from './check-introspection.ts'
 import { createTokenCache } from './token-cache.ts'
 
 /** Authenticates the end user of a request. */
@@ -66,7 +67,10 @@ const TOKEN_CLAIMS: ReadonlySet<string> = new Set([
   'azp',
   'client_id',
   'token_type',
+  'token_use',
   'active',
+  'scope',
+  'scp',
   'cnf',
   'act',
   'auth_time',
@@ -79,6 +83,8 @@ const TOKEN_CLAIMS: ReadonlySet<string> = new Set([
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 const MAX_TOKEN_LENGTH = 8192
 const MAX_CACHE_ENTRIES = 10_000
+/** Leeway for `exp`, `nbf` and `iat`, as `@countersign/tokens` and the OIDC check use. */
+const CLOCK_TOLERANCE_MS = 30_000
 
 function notLoggedIn(message: string, cause?: unknown): AuthError {
   return new AuthError('not_logged_in', message, cause === undefined ? {} : { cause })
@@ -278,6 +284,17 @@ function countersignAuthenticator(
   }
 }
 
+/**
+ * JWT `typ` values a session token may carry: none, `JWT` (ID tokens), `at+jwt` (RFC 9068
+ * access tokens). Other JWTs signed by the same provider (logout tokens, DPoP proofs, security
+ * event tokens) are not sessions.
+ */
+const SESSION_TYPES: ReadonlySet<string> = new Set(['jwt', 'at+jwt', 'application/at+jwt'])
+
+function isSessionTokenType(typ: unknown): boolean {
+  return typ === undefined || (typeof typ === 'string' && SESSION_TYPES.has(typ.toLowerCase()))
+}
+
 function oidcAuthenticator(auth: OidcAuth): HeaderAuthenticator {
   const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), {
     timeoutDuration: 5000,
@@ -292,13 +309,16 @@ function oidcAuthenticator(auth: OidcAuth): HeaderAuthenticator {
       throw notLoggedIn('the session token is too long')
     }
     try {
-      const { payload } = await jwtVerify(token, jwks, {
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, {
         issuer: auth.issuer,
         audience,
         algorithms,
-        clockTolerance: 30,
+        clockTolerance: CLOCK_TOLERANCE_MS / 1000,
         requiredClaims: ['sub', 'exp'],
       })
+      if (!isSessionTokenType(protectedHeader.typ)) {
+        throw notLoggedIn('the token is not an ID or access token')
+      }
       return userFromClaims(payload.sub, payload as Record<string, unknown>)
     } catch (error) {
       if (isCountersignError(error)) {
@@ -326,6 +346,8 @@ interface CacheEntry {
 function introspectionAuthenticator(auth: IntrospectionAuth): HeaderAuthenticator {
   const cacheMs = auth.cacheMs ?? 30_000
   const timeoutMs = auth.timeoutMs ?? 5000
+  const audience: readonly string[] =
+    typeof auth.audience === 'string' ? [auth.audience] : [...auth.audience]
   const cache = new Map<string, CacheEntry>()
   const inFlight = new Map<string, Promise<CacheEntry>>()
 
@@ -395,19 +417,17 @@ function introspectionAuthenticator(auth: IntrospectionAuth): HeaderAuthenticato
       throw new UpstreamError('upstream_error', 'the token introspection answer is not JSON')
     }
     const now = Date.now()
-    if (
-      typeof body !== 'object' ||
-      body === null ||
-      (body as { active?: unknown }).active !== true
-    ) {
+    const checked = checkIntrospection(body, {
+      issuer: auth.issuer,
+      audience,
+      nowMs: now,
+      toleranceMs: CLOCK_TOLERANCE_MS,
+    })
+    if (!checked.ok) {
       return { user: undefined, expiresAt: now + cacheMs }
     }
-    const claims = body as Record<string, unknown>
-    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : now + cacheMs
-    if (exp <= now) {
-      return { user: undefined, expiresAt: now + cacheMs }
-    }
-    return { user: userFromClaims(claims.sub, claims), expiresAt: Math.min(now + cacheMs, exp) }
+    const user = userFromClaims(checked.claims.sub, checked.claims)
+    return { user, expiresAt: Math.min(now + cacheMs, checked.expiresAtMs) }
   }
 
   return async (authorization) => {

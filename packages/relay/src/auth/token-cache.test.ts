@@ -317,6 +317,7 @@ describe('verified-token cache', () => {
           id: 'api',
           baseUrl: 'http://127.0.0.1:9/api',
           allowPrivateNetwork: true,
+          allowHttp: true,
           signing: { algorithm: 'hmac-sha256', secret: new Uint8Array(32).fill(1) },
         },
       ],

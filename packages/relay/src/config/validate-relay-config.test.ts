@@ -22,7 +22,12 @@ const valid = {
       signing: { algorithm: 'hmac-sha256', secret: SECRET, keyId: 'legacy-1' },
       skapiCompat: { apiKey: { env: 'LEGACY_API_KEY' } },
     },
-    { id: 'local', baseUrl: 'http://127.0.0.1:3000/api', allowPrivateNetwork: true },
+    {
+      id: 'local',
+      baseUrl: 'http://127.0.0.1:3000/api',
+      allowPrivateNetwork: true,
+      allowHttp: true,
+    },
   ],
   store: { type: 'redis', url: { env: 'REDIS_URL' }, prefix: 'relay' },
   rateLimit: {
@@ -61,19 +66,19 @@ describe('validateRelayConfig', () => {
   it.each([
     [
       { id: 'x', baseUrl: 'ftp://api.example.com' },
-      'targets[1].baseUrl: must be an https or http URL without userinfo',
+      'targets[1].baseUrl: must be an https URL without userinfo',
     ],
     [
       { id: 'x', baseUrl: 'https://user:pw@api.example.com' },
-      'targets[1].baseUrl: must be an https or http URL without userinfo',
+      'targets[1].baseUrl: must be an https URL without userinfo',
     ],
     [
       { id: 'x', baseUrl: 'https://@api.example.com' },
-      'targets[1].baseUrl: must be an https or http URL without userinfo',
+      'targets[1].baseUrl: must be an https URL without userinfo',
     ],
     [
       { id: 'x', baseUrl: 'not a url' },
-      'targets[1].baseUrl: must be an https or http URL without userinfo',
+      'targets[1].baseUrl: must be an https URL without userinfo',
     ],
     [
       { id: 'x', baseUrl: 'https://api.example.com/v1?x=1' },
@@ -84,32 +89,32 @@ describe('validateRelayConfig', () => {
       'targets[1].baseUrl: must not contain an encoded slash or backslash in its path',
     ],
     [
-      { id: 'x', baseUrl: 'http://169.254.169.254' },
+      { id: 'x', baseUrl: 'https://169.254.169.254' },
       'targets[1].baseUrl: host 169.254.169.254 is a cloud metadata address, which the relay never connects to',
     ],
     [
-      { id: 'x', baseUrl: 'http://[::ffff:169.254.169.254]/' },
+      { id: 'x', baseUrl: 'https://[::ffff:169.254.169.254]/' },
       'targets[1].baseUrl: host ::ffff:a9fe:a9fe is a cloud metadata address, which the relay never connects to',
     ],
     [
-      { id: 'x', baseUrl: 'http://0.0.0.0:8080' },
+      { id: 'x', baseUrl: 'https://0.0.0.0:8080' },
       'targets[1].baseUrl: host 0.0.0.0 is the unspecified address, which the relay never connects to',
     ],
-    [{ id: 'x', baseUrl: 'http://10.1.2.3:8080', allowPrivateNetwork: true }, undefined],
+    [{ id: 'x', baseUrl: 'https://10.1.2.3:8080', allowPrivateNetwork: true }, undefined],
     [
-      { id: 'x', baseUrl: 'http://169.254.169.254', allowPrivateNetwork: true },
+      { id: 'x', baseUrl: 'https://169.254.169.254', allowPrivateNetwork: true },
       'targets[1].baseUrl: host 169.254.169.254 is a cloud metadata address, which the relay never connects to',
     ],
     [
-      { id: 'x', baseUrl: 'http://2130706433' },
+      { id: 'x', baseUrl: 'https://2130706433' },
       'targets[1].baseUrl: host 127.0.0.1 is a loopback address; set allowPrivateNetwork: true to allow private and loopback hosts',
     ],
     [
-      { id: 'x', baseUrl: 'http://localhost.:8080' },
+      { id: 'x', baseUrl: 'https://localhost.:8080' },
       'targets[1].baseUrl: host localhost is a loopback name; set allowPrivateNetwork: true to allow private and loopback hosts',
     ],
     [
-      { id: 'x', baseUrl: 'http://[::ffff:10.0.0.1]' },
+      { id: 'x', baseUrl: 'https://[::ffff:10.0.0.1]' },
       'targets[1].baseUrl: host ::ffff:a00:1 is a private (RFC 1918) address; set allowPrivateNetwork: true to allow private and loopback hosts',
     ],
     [{ id: 'orders', baseUrl: 'https://b.example' }, 'targets[1].id: duplicates targets[0].id'],
@@ -120,7 +125,7 @@ describe('validateRelayConfig', () => {
     [{ baseUrl: 'https://b.example' }, 'targets[1].id: is required'],
     [
       { id: 'x', baseUrl: 'https://b.example', timeout: 5 },
-      'targets[1].timeout: unknown option (expected one of id, baseUrl, signing, timeoutMs, maxBodyBytes, allowPrivateNetwork, skapiCompat)',
+      'targets[1].timeout: unknown option (expected one of id, baseUrl, signing, timeoutMs, maxBodyBytes, allowPrivateNetwork, allowHttp, skapiCompat)',
     ],
     [
       { id: 'x', baseUrl: 'https://b.example', allowPrivateNetwork: 'yes' },
@@ -186,11 +191,23 @@ describe('validateRelayConfig', () => {
       'auth.jwksUrl: must be an https URL without userinfo (http only for localhost)',
     ],
     [
-      { type: 'introspection', url: 'https://t.example/oauth/introspect' },
+      {
+        type: 'introspection',
+        url: 'https://t.example/oauth/introspect',
+        issuer: 'i',
+        audience: 'a',
+      },
       'auth.apiKey: is required',
     ],
     [
-      { type: 'introspection', url: 'https://t.example/i', apiKey: 'k', cacheMs: -1 },
+      {
+        type: 'introspection',
+        url: 'https://t.example/i',
+        apiKey: 'k',
+        issuer: 'i',
+        audience: 'a',
+        cacheMs: -1,
+      },
       'auth.cacheMs: must be an integer from 0 to 3600000',
     ],
     [
@@ -216,7 +233,7 @@ describe('validateRelayConfig', () => {
         extra: true,
       }),
     ).toEqual([
-      'extra: unknown option (expected one of $schema, server, keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors)',
+      'extra: unknown option (expected one of $schema, server, keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment)',
       'targets: must list at least one target',
       'keys[0].pem: must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)',
       'keys[1].privateJwk: must be an Ed25519 JWK (kty "OKP", crv "Ed25519")',
@@ -252,6 +269,29 @@ describe('validateRelayConfig', () => {
     expect(issuesOf({ ...valid, auth: { ...valid.auth, denylist: {} } }).join('\n')).toContain(
       'auth.denylist',
     )
+  })
+
+  it('allows plain http targets only with allowHttp or localDevelopment', () => {
+    const http = { id: 'dev', baseUrl: 'http://127.0.0.1:3000/dev', allowPrivateNetwork: true }
+    expect(issuesOf(withTarget(http))).toEqual([
+      'targets[1].baseUrl: must be an https URL; set allowHttp: true on the target (or localDevelopment: true) for plain http',
+    ])
+    expect(issuesOf(withTarget({ ...http, allowHttp: true }))).toEqual([])
+    expect(issuesOf({ ...(withTarget(http) as object), localDevelopment: true })).toEqual([])
+    expect(issuesOf({ ...valid, localDevelopment: 'yes' })).toEqual([
+      'localDevelopment: must be true or false, got a string',
+    ])
+  })
+
+  it('requires issuer and audience for introspection', () => {
+    const auth = { type: 'introspection', url: 'https://t.example/i', apiKey: { env: 'K' } }
+    expect(issuesOf({ ...valid, auth })).toEqual([
+      'auth.issuer: is required',
+      'auth.audience: is required',
+    ])
+    expect(
+      issuesOf({ ...valid, auth: { ...auth, issuer: 'https://t.example', audience: ['a'] } }),
+    ).toEqual([])
   })
 
   it('refuses non-objects', () => {

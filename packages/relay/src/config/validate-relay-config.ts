@@ -72,6 +72,8 @@ export interface RelayFileTarget {
   maxBodyBytes?: number
   /** See {@link RelayTarget.allowPrivateNetwork}. */
   allowPrivateNetwork?: boolean
+  /** See {@link RelayTarget.allowHttp}. */
+  allowHttp?: boolean
   /** See {@link RelayTarget.skapiCompat}. */
   skapiCompat?: { apiKey: SecretRef }
 }
@@ -86,7 +88,15 @@ export type RelayFileAuth =
       jwksUrl?: string
       cache?: false | { maxEntries?: number; maxAgeMs?: number }
     }
-  | { type: 'introspection'; url: string; apiKey: SecretRef; cacheMs?: number; timeoutMs?: number }
+  | {
+      type: 'introspection'
+      url: string
+      apiKey: SecretRef
+      issuer: string
+      audience: string | string[]
+      cacheMs?: number
+      timeoutMs?: number
+    }
   | {
       type: 'oidc'
       issuer: string
@@ -136,6 +146,8 @@ export interface RelayFileConfig {
   audit?: 'none' | 'stdout' | 'stderr'
   /** See {@link RelayOptions.cors}. */
   cors?: { allowedOrigins: string[]; maxAgeSeconds?: number }
+  /** See {@link RelayOptions.localDevelopment}. */
+  localDevelopment?: boolean
 }
 
 type Mode = 'file' | 'runtime'
@@ -359,6 +371,29 @@ function checkHmacSecret(value: unknown, path: string, issues: Issues, mode: Mod
   }
 }
 
+/**
+ * Whether every segment of a parsed pathname means the same to every server: after one
+ * percent-decoding no segment is only dots and spaces (`.`, `..`, `...`, `.. `), holds a slash,
+ * backslash, NUL, `;` (path parameters: Tomcat reads `..;` as `..`) or another `%`-escape (a
+ * server that decodes twice).
+ */
+export function pathIsUnambiguous(pathname: string): boolean {
+  for (const segment of pathname.split('/')) {
+    let decoded = segment
+    if (segment.includes('%')) {
+      try {
+        decoded = decodeURIComponent(segment)
+      } catch {
+        return false
+      }
+    }
+    if (/^[.\s]+$/.test(decoded) || /[/\\\0;]|%[0-9a-f]{2}/i.test(decoded)) {
+      return false
+    }
+  }
+  return true
+}
+
 /** The exact origin and path prefix of a base URL, or an issue. */
 export function parseBaseUrl(
   text: string,
@@ -367,15 +402,15 @@ export function parseBaseUrl(
   try {
     url = new URL(text)
   } catch {
-    return { error: 'must be an https or http URL without userinfo' }
+    return { error: 'must be an https URL without userinfo' }
   }
   if (
     (url.protocol !== 'https:' && url.protocol !== 'http:') ||
     url.username !== '' ||
     url.password !== '' ||
-    /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(text.trim())
+    /^[a-z][a-z0-9+.-]*:\/*[^/?#]*@/i.test(text.trim())
   ) {
-    return { error: 'must be an https or http URL without userinfo' }
+    return { error: 'must be an https URL without userinfo' }
   }
   if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#')) {
     return { error: 'must not have a query or fragment' }
@@ -383,18 +418,39 @@ export function parseBaseUrl(
   if (/%2f|%5c/i.test(url.pathname)) {
     return { error: 'must not contain an encoded slash or backslash in its path' }
   }
+  if (!pathIsUnambiguous(url.pathname) || /\\|%2e/i.test(text)) {
+    return {
+      error:
+        'must not have a path segment that servers normalise differently (";", "..;", encoded dots, "%25")',
+    }
+  }
   const prefix = url.pathname.replace(/\/+$/, '')
   return { url, origin: url.origin, prefix }
 }
 
-function checkTarget(value: unknown, path: string, issues: Issues, mode: Mode): void {
+function checkTarget(
+  value: unknown,
+  path: string,
+  issues: Issues,
+  mode: Mode,
+  localDevelopment: boolean,
+): void {
   if (!isObj(value)) {
     issues.add(path, `must be an object, got ${describe(value)}`)
     return
   }
   allowOnly(
     value,
-    ['id', 'baseUrl', 'signing', 'timeoutMs', 'maxBodyBytes', 'allowPrivateNetwork', 'skapiCompat'],
+    [
+      'id',
+      'baseUrl',
+      'signing',
+      'timeoutMs',
+      'maxBodyBytes',
+      'allowPrivateNetwork',
+      'allowHttp',
+      'skapiCompat',
+    ],
     path,
     issues,
   )
@@ -402,11 +458,18 @@ function checkTarget(value: unknown, path: string, issues: Issues, mode: Mode): 
     issues.add(at(path, 'id'), 'must be 1-64 characters of A-Z a-z 0-9 . _ -')
   }
   boolean(value, 'allowPrivateNetwork', path, issues)
+  boolean(value, 'allowHttp', path, issues)
   if (nonEmptyString(value, 'baseUrl', path, issues, true)) {
     const parsed = parseBaseUrl(value.baseUrl as string)
     if ('error' in parsed) {
       issues.add(at(path, 'baseUrl'), parsed.error)
     } else {
+      if (parsed.url.protocol === 'http:' && value.allowHttp !== true && !localDevelopment) {
+        issues.add(
+          at(path, 'baseUrl'),
+          'must be an https URL; set allowHttp: true on the target (or localDevelopment: true) for plain http',
+        )
+      }
       const refusal = hostRefusal(parsed.url.hostname, {
         allowPrivateNetwork: value.allowPrivateNetwork === true,
       })
@@ -462,7 +525,15 @@ function checkTarget(value: unknown, path: string, issues: Issues, mode: Mode): 
   }
 }
 
-function checkTargets(value: unknown, issues: Issues, mode: Mode): boolean {
+function checkTargets(
+  value: unknown,
+  issues: Issues,
+  mode: Mode,
+  localDevelopment: unknown,
+): boolean {
+  if (localDevelopment !== undefined && typeof localDevelopment !== 'boolean') {
+    issues.add('localDevelopment', `must be true or false, got ${describe(localDevelopment)}`)
+  }
   if (value === undefined) {
     issues.add('targets', 'is required')
     return false
@@ -479,7 +550,7 @@ function checkTargets(value: unknown, issues: Issues, mode: Mode): boolean {
   let needsKeys = false
   value.forEach((target: unknown, i) => {
     const path = `targets[${i}]`
-    checkTarget(target, path, issues, mode)
+    checkTarget(target, path, issues, mode, localDevelopment === true)
     if (!isObj(target)) {
       return
     }
@@ -578,8 +649,15 @@ function checkAuth(value: unknown, issues: Issues, mode: Mode): void {
       return
     }
     case 'introspection':
-      allowOnly(value, ['type', 'url', 'apiKey', 'cacheMs', 'timeoutMs'], path, issues)
+      allowOnly(
+        value,
+        ['type', 'url', 'apiKey', 'issuer', 'audience', 'cacheMs', 'timeoutMs'],
+        path,
+        issues,
+      )
       serviceUrl(value, 'url', path, issues, true)
+      nonEmptyString(value, 'issuer', path, issues, true)
+      audience(value, path, issues)
       if (value.apiKey === undefined) {
         issues.add(at(path, 'apiKey'), 'is required')
       } else {
@@ -812,6 +890,7 @@ const RELAY_OPTION_NAMES = [
   'connectTimeoutMs',
   'audit',
   'cors',
+  'localDevelopment',
 ] as const
 
 /**
@@ -837,7 +916,7 @@ export function validateRelayConfig(input: unknown): RelayFileConfig {
     throw new RelayConfigError(issues.list)
   }
   allowOnly(input, ['$schema', 'server', ...RELAY_OPTION_NAMES], '', issues)
-  const needsKeys = checkTargets(input.targets, issues, 'file')
+  const needsKeys = checkTargets(input.targets, issues, 'file', input.localDevelopment)
   checkFileKeys(input.keys, issues, needsKeys)
   checkAuth(input.auth, issues, 'file')
   checkRateLimit(input.rateLimit, issues)
@@ -866,7 +945,7 @@ export function checkRelayOptions(input: unknown): void {
     throw new RelayConfigError(issues.list)
   }
   allowOnly(input, [...RELAY_OPTION_NAMES, 'resolver'], '', issues)
-  const needsKeys = checkTargets(input.targets, issues, 'runtime')
+  const needsKeys = checkTargets(input.targets, issues, 'runtime', input.localDevelopment)
   const keys = input.keys
   if (keys === undefined) {
     if (needsKeys) {

@@ -128,7 +128,7 @@ async function loadTargets(config: RelayFileConfig, r: Resolver): Promise<RelayT
   const targets: RelayTarget[] = []
   for (const [i, target] of config.targets.entries()) {
     const out: RelayTarget = { id: target.id, baseUrl: target.baseUrl }
-    for (const key of ['timeoutMs', 'maxBodyBytes', 'allowPrivateNetwork'] as const) {
+    for (const key of ['timeoutMs', 'maxBodyBytes', 'allowPrivateNetwork', 'allowHttp'] as const) {
       if (target[key] !== undefined) {
         ;(out as unknown as Record<string, unknown>)[key] = target[key]
       }
@@ -266,6 +266,7 @@ export async function loadRelayConfig(
     'signatureTtlSeconds',
     'connectTimeoutMs',
     'cors',
+    'localDevelopment',
   ] as const) {
     if (config[key] !== undefined) {
       ;(relay as unknown as Record<string, unknown>)[key] = config[key]

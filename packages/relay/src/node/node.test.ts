@@ -142,7 +142,7 @@ describe('loadRelayConfig', () => {
       targets: [{ id: 'x', baseUrl: 'https://u@x.example' }],
     })
     await expect(loadRelayConfig(path, { env })).rejects.toThrow(
-      'targets[0].baseUrl: must be an https or http URL without userinfo',
+      'targets[0].baseUrl: must be an https URL without userinfo',
     )
     await expect(loadRelayConfig(join(dir, 'nope.json'))).rejects.toThrow(
       /cannot read the relay config file/,

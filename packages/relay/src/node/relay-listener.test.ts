@@ -59,7 +59,7 @@ beforeAll(async () => {
   relay = createRelay({
     keys: ring,
     auth: { type: 'countersign', issuer: ISSUER, audience: AUDIENCE, keys: userKeys },
-    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true }],
     maxRequestBytes: 1024,
     cors: { allowedOrigins: ['https://app.example'] },
   })
@@ -137,7 +137,9 @@ describe('the relay listener answers as the Web listener does', () => {
     expect(typeof (relay as unknown as Record<symbol, unknown>)[RELAY_CORE]).toBe('function')
     const custom = createRelay({
       auth: testAuth,
-      targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+      targets: [
+        { id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true },
+      ],
       keys: [],
     })
     closers.push(() => custom.close())

@@ -12,7 +12,7 @@ import type { LookupFunction } from 'node:net'
 import { AuthError } from '@countersign/core'
 import { Agent, buildConnector } from 'undici'
 import { type AddressPolicy, classifyAddress, isRangeAllowed } from './classify-address.ts'
-import { describeRange, parseHost } from './parse-host.ts'
+import { describeRange, nameRefusal, parseHost } from './parse-host.ts'
 
 /** One resolved address. */
 export interface ResolvedAddress {
@@ -85,8 +85,9 @@ export async function resolveAllowed(
     }
     return [{ address: parsed.host, family: parsed.classification.family === 6 ? 6 : 4 }]
   }
-  if (parsed.localhost && options.allowPrivateNetwork !== true) {
-    throw forbidden(`the target host ${parsed.host} is a loopback name`)
+  const refusal = nameRefusal(parsed, options)
+  if (refusal !== undefined) {
+    throw forbidden(`the target ${refusal}`)
   }
   const resolver = options.resolver ?? systemResolver
   const answers = await resolver(parsed.host)
@@ -177,8 +178,9 @@ export function createGuardedConnector(
       )
       return
     }
-    if (parsed.kind === 'name' && parsed.localhost && options.allowPrivateNetwork !== true) {
-      callback(forbidden(`the target host ${parsed.host} is a loopback name`), null)
+    const refusal = parsed.kind === 'name' ? nameRefusal(parsed, options) : undefined
+    if (refusal !== undefined) {
+      callback(forbidden(`the target ${refusal}`), null)
       return
     }
     base(connectOptions, callback)

@@ -134,10 +134,57 @@ export function hostRefusal(host: string, policy: AddressPolicy = {}): string | 
         : `host ${parsed.host} is ${describeRange(range)}`
     }
     case 'name':
-      return parsed.localhost && policy.allowPrivateNetwork !== true
-        ? `host ${parsed.host} is a loopback name`
-        : undefined
+      return nameRefusal(parsed, policy)
   }
+}
+
+/** Cloud metadata service names (GCP, AWS, Tencent, Equinix), refused under every policy. */
+const METADATA_NAMES: ReadonlySet<string> = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.tencentyun.com',
+  'metadata.platformequinix.com',
+  'metadata.packet.net',
+])
+const METADATA_LABELS: ReadonlySet<string> = new Set(['metadata', 'instance-data'])
+/** Suffixes of names that only resolve inside a private network (RFC 6762, RFC 8375, ICANN). */
+const PRIVATE_SUFFIXES = ['.internal', '.local', '.localdomain', '.home.arpa', '.lan', '.intranet']
+
+/**
+ * Why the relay must not connect to the DNS name `parsed` under `policy`: a cloud metadata
+ * name (always), a loopback name, a single-label name (completed by the resolver's search
+ * list) or a private-network name such as `*.internal` (unless `allowPrivateNetwork`).
+ *
+ * @example
+ * ```ts
+ * nameRefusal(parseHost('Metadata.Google.Internal.') as NameHost) // '… is a cloud metadata name'
+ * ```
+ */
+export function nameRefusal(parsed: NameHost, policy: AddressPolicy = {}): string | undefined {
+  const name = parsed.host
+  const firstLabel = name.split('.', 1)[0] as string
+  if (
+    METADATA_NAMES.has(name) ||
+    (METADATA_LABELS.has(firstLabel) && PRIVATE_SUFFIXES.some((s) => name.endsWith(s)))
+  ) {
+    return `host ${name} is a cloud metadata name`
+  }
+  if (policy.allowPrivateNetwork === true) {
+    return undefined
+  }
+  if (parsed.localhost) {
+    return `host ${name} is a loopback name`
+  }
+  if (!name.includes('.')) {
+    return `host ${name} is a single-label (private network) name`
+  }
+  if (PRIVATE_SUFFIXES.some((suffix) => name.endsWith(suffix))) {
+    return `host ${name} is a private network name`
+  }
+  return undefined
 }
 
 const RANGE_WORDS: Record<string, string> = {

@@ -65,6 +65,7 @@ beforeAll(async () => {
         .filter((name) => name !== 'api.example.com')
         .map((name, i) => ({ id: `internal-${i}`, baseUrl: `http://${name}:${P}/api` })),
     ],
+    localDevelopment: true,
   })
 })
 
@@ -212,13 +213,19 @@ describe('registered loopback targets', () => {
       auth: testAuth,
       resolver,
       targets: [
-        { id: 'literal', baseUrl: `http://127.0.0.1:${api.port}/a`, allowPrivateNetwork: true },
+        {
+          id: 'literal',
+          baseUrl: `http://127.0.0.1:${api.port}/a`,
+          allowPrivateNetwork: true,
+          allowHttp: true,
+        },
         {
           id: 'named',
           baseUrl: `http://api.internal.test:${api.port}/b`,
           allowPrivateNetwork: true,
+          allowHttp: true,
         },
-        { id: 'closed', baseUrl: `http://api.internal.test:${api.port}/c` },
+        { id: 'closed', baseUrl: `http://api.internal.test:${api.port}/c`, allowHttp: true },
       ],
     })
     try {

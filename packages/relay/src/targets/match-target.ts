@@ -7,7 +7,7 @@
  * @module
  */
 import { AuthError, RequestError } from '@countersign/core'
-import { parseBaseUrl } from '../config/validate-relay-config.ts'
+import { parseBaseUrl, pathIsUnambiguous } from '../config/validate-relay-config.ts'
 import { hostRefusal } from '../ssrf/parse-host.ts'
 
 /** A target as the matcher sees it. */
@@ -41,32 +41,6 @@ interface Entry<T> {
 
 function forbidden(message: string): AuthError {
   return new AuthError('target_forbidden', message)
-}
-
-/**
- * Checks every segment of a pathname after percent-decoding: none may decode to `.` or `..`,
- * or hold a slash, a backslash or a NUL, so a server that decodes before routing cannot be
- * walked out of the prefix.
- */
-function pathIsSafe(pathname: string): boolean {
-  if (!pathname.includes('%')) {
-    return true // nothing encoded (the URL parser already resolved plain dot segments)
-  }
-  for (const segment of pathname.split('/')) {
-    if (!segment.includes('%')) {
-      continue
-    }
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(segment)
-    } catch {
-      return false
-    }
-    if (decoded === '.' || decoded === '..' || /[/\\\0]/.test(decoded)) {
-      return false
-    }
-  }
-  return true
 }
 
 /**
@@ -120,8 +94,10 @@ export function createTargetMatcher<T extends MatchableTarget>(
       ) {
         throw forbidden('the url must not contain userinfo')
       }
-      if (!pathIsSafe(url.pathname)) {
-        throw forbidden('the url path contains an encoded dot segment, slash or backslash')
+      if (!pathIsUnambiguous(url.pathname)) {
+        throw forbidden(
+          'the url path has a segment servers read differently (";", an encoded dot, slash, backslash or "%")',
+        )
       }
       const { origin, pathname } = url
       for (const entry of entries) {
