@@ -2,7 +2,7 @@
  * The Node host of the conformance suite: `node src/run-runtime.js <runtime>` starts the
  * loopback servers (packages/client/test/helpers/stack.ts), runs the suite on one runtime
  * (node22, node24, bun, deno, workerd or chromium), prints `<runtime>: N passed, N failed`
- * with every failure, writes .test-results/conformance-<runtime>.json at the repo root, and
+ * with every failure, writes .test-results/conformance/<runtime>.json at the repo root, and
  * exits 1 on any failure, on a runtime that is missing, or on one that does not answer.
  *
  * The runtimes come from scripts/bootstrap.sh (cs_ensure_runtimes): `bun`, `deno` and
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url'
 import { runBrowser } from './host-chromium.js'
 import { runCommand } from './host-command.js'
 import { runWorkerd } from './host-workerd.js'
+import { RUNTIMES } from './packages.js'
 
-const RUNTIMES = ['node22', 'node24', 'bun', 'deno', 'workerd', 'chromium']
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 const runtime = process.argv[2]
@@ -83,9 +83,9 @@ for (const r of failed) {
 for (const note of outcome.notes ?? []) {
   console.log(`  note: ${note}`)
 }
-mkdirSync(`${root}/.test-results`, { recursive: true })
+mkdirSync(`${root}/.test-results/conformance`, { recursive: true })
 writeFileSync(
-  `${root}/.test-results/conformance-${runtime}.json`,
+  `${root}/.test-results/conformance/${runtime}.json`,
   JSON.stringify({ runtime, ...outcome }, null, 2),
 )
 const seconds = ((performance.now() - started) / 1000).toFixed(1)

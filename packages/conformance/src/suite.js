@@ -6,17 +6,16 @@
 
 import { networkCases } from './cases-network.js'
 import { signVerifyCases } from './cases-sign-verify.js'
+import { tokenCases } from './cases-tokens.js'
 import { vectorCases } from './cases-vectors.js'
 import { runtimeName } from './runtime.js'
-
-/** The packages the suite covers: the columns of the README table. */
-export const PACKAGES = ['core', 'signer', 'verifier', 'tokens', 'client']
 
 /** Every test, registered in order; `net` (loopback server URLs) adds the network tests. */
 export function collectTests(net) {
   const tests = []
   const test = (name, packages, fn) => tests.push({ name, packages, fn })
   signVerifyCases(test)
+  tokenCases(test)
   vectorCases(test)
   if (net !== undefined) {
     networkCases(test, net)
