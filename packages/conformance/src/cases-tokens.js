@@ -45,6 +45,6 @@ export function tokenCases(test) {
     const tokens = createParameterTokens({ store: createMemoryStore(), defaultTtl: '15m' })
     const { token } = await tokens.issue({ file: 'plan.dwg' }, { singleUse: true })
     equal(await tokens.verify(token), { file: 'plan.dwg' }, 'params')
-    equal(await codeOf(tokens.verify(token)), 'token_invalid', 'second use')
+    equal(await codeOf(tokens.verify(token)), 'token_revoked', 'second use')
   })
 }
