@@ -44,7 +44,7 @@ function freePort() {
 }
 
 async function waitFor(url, child, log) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) {
       throw new Error(`workerd exited with ${child.exitCode}:\n${log.text.slice(-2000)}`)
     }
