@@ -4,6 +4,11 @@
 # Nothing here needs anything but npm and the npm registry (corepack fails on these machines).
 
 CS_NODE_VERSION="${CS_NODE_VERSION:-24.21.0}"
+# The other runtimes the conformance suite runs on (packages/conformance), pinned, from npm.
+CS_NODE22_VERSION="${CS_NODE22_VERSION:-22.23.3}"
+CS_BUN_VERSION="${CS_BUN_VERSION:-1.4.5}"
+CS_DENO_VERSION="${CS_DENO_VERSION:-2.9.6}"
+CS_WORKERD_VERSION="${CS_WORKERD_VERSION:-1.20261123.1}"
 CS_PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../package.json")"
 CS_TOOLS="${CS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/countersign-tools}"
 export TURBO_TELEMETRY_DISABLED=1
@@ -38,6 +43,37 @@ cs_ensure_pnpm() {
       cs_log "could not install pnpm@$CS_PNPM_VERSION"; return 1; }
   fi
   export PATH="$dir/node_modules/.bin:$PATH"
+}
+
+cs_npm_tool() {
+  # Installs npm package <name>@<version> into $CS_TOOLS/<name>-<version> once; prints the folder.
+  local name="$1" version="$2" dir="$CS_TOOLS/$1-$2"
+  if [ ! -f "$dir/.installed" ]; then
+    cs_log "installing $name@$version from the npm registry into $dir"
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "$name@$version" >/dev/null) || {
+      cs_log "could not install $name@$version"; return 1; }
+    touch "$dir/.installed"
+  fi
+  printf '%s\n' "$dir"
+}
+
+cs_ensure_runtimes() {
+  # Bun, Deno and workerd on PATH, and Node 22 at CS_NODE22, each at its pinned version: the
+  # npm packages ship the binaries. Fails, saying which, when one does not install or run.
+  local dir
+  dir="$(cs_npm_tool bun "$CS_BUN_VERSION")" || return 1
+  export PATH="$dir/node_modules/.bin:$PATH"
+  dir="$(cs_npm_tool deno "$CS_DENO_VERSION")" || return 1
+  export PATH="$dir/node_modules/.bin:$PATH"
+  dir="$(cs_npm_tool workerd "$CS_WORKERD_VERSION")" || return 1
+  export PATH="$dir/node_modules/.bin:$PATH"
+  dir="$(cs_npm_tool node "$CS_NODE22_VERSION")" || return 1
+  export CS_NODE22="$dir/node_modules/node/bin/node"
+  [ "$(bun --version 2>/dev/null)" = "$CS_BUN_VERSION" ] || { cs_log "bun $CS_BUN_VERSION does not run"; return 1; }
+  deno --version 2>/dev/null | grep -q "^deno $CS_DENO_VERSION " || { cs_log "deno $CS_DENO_VERSION does not run"; return 1; }
+  workerd --version 2>/dev/null | grep -q "^workerd ${CS_WORKERD_VERSION:2:4}-${CS_WORKERD_VERSION:6:2}-${CS_WORKERD_VERSION:8:2}" || { cs_log "workerd $CS_WORKERD_VERSION does not run"; return 1; }
+  [ "$("$CS_NODE22" --version 2>/dev/null)" = "v$CS_NODE22_VERSION" ] || { cs_log "node $CS_NODE22_VERSION does not run"; return 1; }
 }
 
 cs_apt_install() {

@@ -22,4 +22,5 @@ fi
 cs_ensure_redis
 cs_ensure_python
 cs_ensure_chromium
+cs_ensure_runtimes
 exec pnpm test:all

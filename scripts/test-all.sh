@@ -27,15 +27,24 @@ step "typecheck" pnpm exec turbo run typecheck --concurrency=2 --output-logs=err
 step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1
 step "package checks (publint --strict, attw esm-only)" pnpm exec turbo run lint:package --filter='./packages/*' --concurrency=2 --output-logs=errors-only
 step "API reference and docs site (typedoc, zero warnings, links)" pnpm run docs
+# Bun, Deno, workerd and Node 22, pinned from the npm registry (scripts/bootstrap.sh): for the
+# Deno, Bun and Worker examples and the conformance suite.
+. scripts/bootstrap.sh
+step "runtimes (bun, deno, workerd, node 22)" cs_ensure_runtimes
 if ls examples/*/package.json >/dev/null 2>&1; then
   step "examples end to end" pnpm exec turbo run test:e2e --filter='./examples/*' --concurrency=1
 fi
+# The conformance suite (packages/conformance) on every runtime the README claims, one step each.
+for runtime in node22 node24 bun deno workerd chromium; do
+  step "conformance suite on $runtime" node packages/conformance/src/run-runtime.js "$runtime"
+done
 if [ -d python ]; then
   step "python reference verifier" bash -c 'cd python && "${PYTHON:-python3}" -m unittest discover -v -s tests -t .'
 fi
 
 # Sum the Vitest results each package wrote (see packages/*/vitest.config.ts).
 node scripts/summarise-tests.mjs "$results_dir"
+node packages/conformance/src/summary.js "$results_dir"
 
 echo
 if [ ${#failed_steps[@]} -eq 0 ]; then

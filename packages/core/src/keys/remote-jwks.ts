@@ -124,7 +124,9 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
       try {
         const response = await doFetch(target, {
           headers: { accept: 'application/jwk-set+json, application/json' },
-          redirect: 'error',
+          // Not 'error': workerd refuses that mode. A redirect then arrives as a 3xx (or, in
+          // browsers, an opaque redirect with status 0), which is not `ok`, so it is refused.
+          redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         })
         if (!response.ok) {
