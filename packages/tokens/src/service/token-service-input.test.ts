@@ -6,6 +6,8 @@ import { createMemoryStore } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKeys } from '../api-keys.ts'
 import { type RunningServer, serveTokenService } from '../node/serve.ts'
+import { createParameterTokens } from '../parameter-tokens.ts'
+import { createSigningKeys } from '../signing-keys.ts'
 import { createTokenService, TOKEN_SERVICE_SCOPES } from './token-service.ts'
 
 const masterKey = new Uint8Array(32).fill(7)
@@ -340,5 +342,19 @@ describe('the library option checks', () => {
         createApiKeys({ store: createMemoryStore(), defaultRateLimit: rateLimit }),
       ).toThrow(/expected defaultRateLimit/)
     }
+  })
+
+  it('refuses durations beyond 100 years, so no expiry leaves the Date range', async () => {
+    const store = createMemoryStore()
+    const huge = 36_500 * 86_400_000 + 1
+    expect(() => createParameterTokens({ store, maxTtl: huge })).toThrow(RangeError)
+    expect(() => createParameterTokens({ store, maxTtl: '36501d' })).toThrow(/at most 36500 days/)
+    expect(() => createParameterTokens({ store, expiredRetention: huge })).toThrow(RangeError)
+    expect(() => createSigningKeys({ rotateEveryMs: huge })).toThrow(RangeError)
+    expect(() => createSigningKeys({ overlapMs: 1e300 })).toThrow(TypeError)
+    const tokens = createParameterTokens({ store, maxTtl: '36500d' })
+    await expect(tokens.issue({ a: 1 }, { ttl: huge })).rejects.toThrow(RangeError)
+    const issued = await tokens.issue({ a: 1 }, { ttl: '36500d' })
+    expect(Number.isNaN(issued.expiresAt.getTime())).toBe(false)
   })
 })
