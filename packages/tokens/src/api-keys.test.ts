@@ -114,7 +114,7 @@ describe('createApiKeys', () => {
     expect((await apiKeys.verifyApiKey(newKey)).code).toBe('NOT_FOUND')
     expect((await apiKeys.verifyApiKey(again?.key as string)).code).toBe('VALID')
     expect(await apiKeys.reroll('ak_AAAAAAAAAAAAAAAAAAAAAA')).toBeUndefined()
-    await expect(apiKeys.reroll(id, { gracePeriodMs: -1 })).rejects.toThrow(TypeError)
+    await expect(apiKeys.reroll(id, { gracePeriodMs: -1 })).rejects.toThrow(RangeError)
   })
 
   it('lists, gets and deletes keys', async () => {

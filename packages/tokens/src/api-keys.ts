@@ -36,7 +36,10 @@ export type ApiKeyCode =
   | 'RATE_LIMITED'
   | 'FORBIDDEN'
 
-/** A rate limit: at most `limit` calls in any sliding window of `windowMs`. */
+/**
+ * A rate limit: at most `limit` calls (1 to 10^9) in any sliding window of `windowMs` (1 ms to
+ * 30 days); no other members.
+ */
 export interface RateLimit {
   /** Calls allowed per window. */
   limit: number
@@ -62,7 +65,7 @@ export interface CreateApiKeyInput {
   name: string
   /** Permissions, e.g. `['tokens:generate']`. Default none. */
   scopes?: readonly string[]
-  /** When the key stops working. Default: never. */
+  /** When the key stops working (epoch milliseconds, up to the end of the year 9999). Default: never. */
   expiresAt?: Date | number
   /** JSON metadata returned on verification (at most 4 KiB). */
   meta?: Record<string, unknown>
@@ -146,7 +149,7 @@ export interface RateLimitState {
 
 /** Options for {@link ApiKeys.reroll}. */
 export interface RerollApiKeyOptions {
-  /** How long the old key keeps working. Default 0 (it stops at once). */
+  /** How long the old key keeps working, 0 to 30 days in milliseconds. Default 0 (it stops at once). */
   gracePeriodMs?: number
   /** Also replace the HMAC secret (the old secret stops at once). Default `false`. */
   rerollSecret?: boolean
@@ -222,6 +225,15 @@ interface KeyRecord {
   sv: number
 }
 
+/** The longest reroll grace period: 30 days, in milliseconds. */
+export const MAX_GRACE_PERIOD_MS = 30 * 86_400_000
+/** Calls a rate limit may allow per window. */
+export const RATE_LIMIT_RANGE = { min: 1, max: 1_000_000_000 } as const
+/** Rate-limit window lengths, in milliseconds: 1 ms to 30 days. */
+export const RATE_WINDOW_RANGE = { min: 1, max: 30 * 86_400_000 } as const
+/** The latest `expiresAt`: 9999-12-31T23:59:59.999Z, in epoch milliseconds. */
+const MAX_EXPIRES_AT_MS = 253_402_300_799_999
+
 const ID_PATTERN = /^ak_[A-Za-z0-9_-]{22}$/
 const SCOPE_PATTERN = /^[\x21-\x7e]{1,128}$/
 const RECORD_NS = 'cs:ak:id:'
@@ -232,14 +244,29 @@ function checkRateLimit(value: unknown, name: string): RateLimit {
   if (!isJsonObject(value)) {
     throw new TypeError(`expected ${name} to be { limit, windowMs }`)
   }
-  const { limit, windowMs } = value
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
-    throw new TypeError(`expected ${name}.limit to be a positive integer`)
+  const extra = Object.keys(value).find((key) => key !== 'limit' && key !== 'windowMs')
+  if (extra !== undefined) {
+    throw new TypeError(
+      `expected ${name} to have only limit and windowMs, got ${JSON.stringify(extra.slice(0, 64))}`,
+    )
   }
-  if (typeof windowMs !== 'number' || !Number.isSafeInteger(windowMs) || windowMs < 1) {
-    throw new TypeError(`expected ${name}.windowMs to be a positive integer`)
+  const { limit, windowMs } = value
+  if (!inRange(limit, RATE_LIMIT_RANGE)) {
+    throw new RangeError(
+      `expected ${name}.limit to be an integer from ${RATE_LIMIT_RANGE.min} to ${RATE_LIMIT_RANGE.max}`,
+    )
+  }
+  if (!inRange(windowMs, RATE_WINDOW_RANGE)) {
+    throw new RangeError(
+      `expected ${name}.windowMs to be an integer from ${RATE_WINDOW_RANGE.min} to ${RATE_WINDOW_RANGE.max} (30 days)`,
+    )
   }
   return { limit, windowMs }
+}
+
+/** Whether `value` is an integer within `range`. */
+function inRange(value: unknown, range: { min: number; max: number }): value is number {
+  return Number.isInteger(value) && (value as number) >= range.min && (value as number) <= range.max
 }
 
 function toInfo(record: KeyRecord): ApiKeyInfo {
@@ -441,8 +468,11 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
       let expires: number | null = null
       if (expiresAt !== undefined) {
         expires = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
-        if (typeof expires !== 'number' || !Number.isFinite(expires)) {
-          throw new TypeError('expected expiresAt to be a Date or epoch milliseconds')
+        if (typeof expires !== 'number' || !Number.isInteger(expires)) {
+          throw new TypeError('expected expiresAt to be a valid Date or whole epoch milliseconds')
+        }
+        if (expires < 0 || expires > MAX_EXPIRES_AT_MS) {
+          throw new RangeError('expected expiresAt to be from 1970 to the end of the year 9999')
         }
       }
       let metaValue: JsonObject | null = null
@@ -554,9 +584,12 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
 
     async reroll(id, rerollOptions = {}) {
       const grace = rerollOptions.gracePeriodMs ?? 0
-      if (typeof grace !== 'number' || !Number.isSafeInteger(grace) || grace < 0) {
-        throw new TypeError(
-          'expected gracePeriodMs to be a non-negative whole number of milliseconds',
+      if (typeof grace !== 'number' || !Number.isSafeInteger(grace)) {
+        throw new TypeError('expected gracePeriodMs to be a whole number of milliseconds')
+      }
+      if (grace < 0 || grace > MAX_GRACE_PERIOD_MS) {
+        throw new RangeError(
+          `expected gracePeriodMs to be from 0 to ${MAX_GRACE_PERIOD_MS} (30 days)`,
         )
       }
       const record = await readRecord(id)

@@ -18,6 +18,7 @@ import {
   type Key,
   type KeyValueStore,
 } from '@countersign/core'
+import { MAX_DURATION_MS } from './internal/duration.ts'
 import { importMasterKey, type MasterKeyInput, seal, unseal } from './internal/seal.ts'
 import { guard, parseRecord } from './internal/store-guard.ts'
 
@@ -83,6 +84,9 @@ const NEGATIVE_CACHE_MS = 5_000
 function assertPositiveMs(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new TypeError(`expected ${name} to be a positive whole number of milliseconds`)
+  }
+  if (value > MAX_DURATION_MS) {
+    throw new RangeError(`expected ${name} to be at most 36500 days (100 years)`)
   }
   return value
 }

@@ -105,6 +105,23 @@ describe('express', () => {
     })
   })
 
+  it('answers 400 for a signed body that is not I-JSON, never a changed number in req.body', async () => {
+    const origin = await app()
+    for (const [text, code] of [
+      ['{"amount":12345678901234567890}', 'invalid_json'],
+      ['{"amount":1e400}', 'invalid_json'],
+      ['{"amount":3.141592653589793238462643383279}', 'invalid_json'],
+      ['{"a":1,"a":2}', 'invalid_json'],
+      ['{"__proto__":{"admin":true}}', 'malformed'],
+    ]) {
+      const response = await fetch(await signedPost(origin, text as string))
+      expect(response.status, text).toBe(400)
+      expect(await response.json()).toMatchObject({ code })
+    }
+    const exact = await fetch(await signedPost(origin, '{"amount":9007199254740991}'))
+    expect(await exact.json()).toMatchObject({ body: { amount: 9007199254740991 } })
+  })
+
   it('answers 400 invalid_json for a signed body that is not JSON', async () => {
     const origin = await app()
     const response = await fetch(await signedPost(origin, '{nope'))

@@ -33,6 +33,23 @@ describe('assertJson', () => {
     }
     expect(() => assertJson(deep, 'data')).toThrow(/nested more than 256/)
   })
+
+  it('refuses numbers the relay would refuse, naming them', () => {
+    for (const n of [2 ** 53, -(2 ** 53), 1e300, -Number.MAX_VALUE, 5e-324, -1e-310]) {
+      expect(() => assertJson({ order: { amount: n } }, 'data'), String(n)).toThrow(
+        `data.order.amount is ${n}`,
+      )
+    }
+    for (const n of [
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+      0.1,
+      -0,
+      2.2250738585072014e-308,
+    ]) {
+      expect(() => assertJson([n], 'data'), String(n)).not.toThrow()
+    }
+  })
 })
 
 describe('parseBody', () => {
@@ -44,6 +61,35 @@ describe('parseBody', () => {
     expect(parseBody('', 'application/json')).toBeNull()
     expect(isJsonType(null)).toBe(false)
     expect(isJsonType('application/vnd.api+json')).toBe(true)
+  })
+
+  it('never returns a number changed by parsing: refused JSON comes back as text', () => {
+    for (const text of [
+      '{"id":12345678901234567890}',
+      '{"id":12345678901234567890.0}',
+      '[1e400]',
+      '[3.141592653589793238462643383279]',
+      '[1e-400]',
+      '[-0.123456789012345678]',
+    ]) {
+      expect(parseBody(text, 'application/json'), text).toBe(text)
+    }
+    expect(
+      parseBody(
+        '{"id":9007199254740991,"r":0.1,"z":0.000,"s":1.50000000000000000000}',
+        'application/json',
+      ),
+    ).toEqual({
+      id: 9007199254740991,
+      r: 0.1,
+      z: 0,
+      s: 1.5,
+    })
+    let deep = '1'
+    for (let i = 0; i < 100; i++) {
+      deep = `[${deep}]`
+    }
+    expect(parseBody(deep, 'application/json')).toEqual(JSON.parse(deep))
   })
 })
 

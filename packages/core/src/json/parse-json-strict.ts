@@ -61,9 +61,23 @@ function refuse(message: string): never {
  *
  * Unlike `JSON.parse` it refuses duplicate keys, the keys `__proto__`, `constructor` and
  * `prototype` (also when written with escapes), nesting deeper than `maxDepth`, lone surrogates
- * and numbers that overflow. It never recurses, so no input can overflow the stack while
+ * and numbers a double cannot carry unchanged. It never recurses, so no input can overflow the stack while
  * parsing, and the depth of the result is bounded, so walking it afterwards is safe too.
  * Uses only ECMAScript built-ins, so it runs in every runtime.
+ *
+ * Numbers follow I-JSON (RFC 7493 §2.2): every number is read as the nearest IEEE 754 double,
+ * and a literal is refused when that could change it in a way a receiver would notice:
+ *
+ * - its magnitude is above 2^53 − 1 (9007199254740991), whether written as an integer, with a
+ *   fraction or with an exponent (`12345678901234567890`, `1e16`, `1.5e300`, `1e400`): beyond it
+ *   a double holds neither every integer nor any fraction;
+ * - it has more than 17 significant digits (leading and trailing zeros do not count), more
+ *   precision than a double carries (`3.141592653589793238462643383279`);
+ * - it is not zero but below the smallest normal double, 2.2250738585072014e-308, where it
+ *   would lose precision or become 0 (`1e-400`, `5e-324`).
+ *
+ * Other numbers with a fraction or an exponent are accepted as doubles (`0.1`, `-2.5e3`, `1e15`);
+ * `-0` reads as `0`. Checking costs one linear pass over the literal, however long.
  *
  * @example
  * ```ts
@@ -74,8 +88,9 @@ function refuse(message: string): never {
  * @param text - The JSON text.
  * @param options - Depth and length caps.
  * @returns The parsed value; objects are plain objects with `Object.prototype`.
- * @throws {@link RequestError} `invalid_json` (400) when `text` is not JSON: a syntax error,
- *   a duplicate key, a lone surrogate or a number that overflows.
+ * @throws {@link RequestError} `invalid_json` (400) when `text` is not I-JSON: a syntax error,
+ *   a duplicate key, a lone surrogate or a number outside the range above (the message says
+ *   which, and the offset).
  * @throws {@link RequestError} `malformed` (400) when it is JSON the policy refuses: a
  *   `__proto__`, `constructor` or `prototype` key, nesting deeper than `maxDepth` (the
  *   message is `JSON nested deeper than N levels`), or text longer than `maxLength`.
@@ -205,20 +220,18 @@ export function parseJsonStrict(text: string, options: ParseJsonStrictOptions = 
     if (first === 0x30) {
       i++
     } else if (first >= 0x31 && first <= 0x39) {
-      while (i < n && isDigit(text.charCodeAt(i))) {
-        i++
-      }
+      i = skipDigits(text, i)
     } else {
       fail('bad number', start)
     }
+    let fracEnd = i
     if (text.charCodeAt(i) === 0x2e) {
       i++
       if (!isDigit(text.charCodeAt(i))) {
         fail('bad number', start)
       }
-      while (i < n && isDigit(text.charCodeAt(i))) {
-        i++
-      }
+      i = skipDigits(text, i)
+      fracEnd = i
     }
     const e = text.charCodeAt(i)
     if (e === 0x65 || e === 0x45) {
@@ -230,15 +243,9 @@ export function parseJsonStrict(text: string, options: ParseJsonStrictOptions = 
       if (!isDigit(text.charCodeAt(i))) {
         fail('bad number', start)
       }
-      while (i < n && isDigit(text.charCodeAt(i))) {
-        i++
-      }
+      i = skipDigits(text, i)
     }
-    const value = Number(text.slice(start, i))
-    if (!Number.isFinite(value)) {
-      fail('number out of range', start)
-    }
-    return value
+    return checkNumber(text, start, fracEnd, i)
   }
 
   const readLiteral = (word: string, value: JsonValue): JsonValue => {
@@ -347,6 +354,77 @@ export function parseJsonStrict(text: string, options: ParseJsonStrictOptions = 
       fail(frame.kind === 0 ? 'expected "," or "]"' : 'expected "," or "}"', i)
     }
   }
+}
+
+/** The largest magnitude accepted: 2^53 − 1, beyond which a double cannot hold every integer. */
+const MAX_MAGNITUDE = Number.MAX_SAFE_INTEGER
+/** The smallest normal double: below it a nonzero number loses precision or becomes 0. */
+const MIN_NORMAL = 2.2250738585072014e-308
+/** The most significant digits a double can carry meaningfully. */
+const MAX_SIGNIFICANT_DIGITS = 17
+
+/** The index after the run of digits starting at `at`. */
+function skipDigits(text: string, at: number): number {
+  let k = at
+  while (k < text.length && isDigit(text.charCodeAt(k))) {
+    k++
+  }
+  return k
+}
+
+/**
+ * Counts the significant digits of the significand `text[from, to)` (integer digits, then an
+ * optional `.` and fraction digits), ignoring leading and trailing zeros; stops counting past
+ * {@link MAX_SIGNIFICANT_DIGITS} + 1 so that a long run costs one linear pass.
+ */
+function significantDigits(text: string, from: number, to: number): number {
+  let first = -1
+  let last = -1
+  let count = 0
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k)
+    if (c === 0x2e) {
+      continue
+    }
+    if (c !== 0x30) {
+      if (first < 0) {
+        first = k
+      }
+      last = k
+    }
+  }
+  if (first < 0) {
+    return 0
+  }
+  for (let k = first; k <= last && count <= MAX_SIGNIFICANT_DIGITS; k++) {
+    if (text.charCodeAt(k) !== 0x2e) {
+      count++
+    }
+  }
+  return count
+}
+
+/**
+ * Converts the number literal `text[start, end)` and applies the I-JSON (RFC 7493 §2.2) range
+ * policy described on {@link parseJsonStrict}. `fracEnd` ends its significand (the integer
+ * and fraction parts).
+ */
+function checkNumber(text: string, start: number, fracEnd: number, end: number): number {
+  const digitsFrom = text.charCodeAt(start) === 0x2d ? start + 1 : start
+  const significant = significantDigits(text, digitsFrom, fracEnd)
+  if (significant > MAX_SIGNIFICANT_DIGITS) {
+    fail(`number has more than ${MAX_SIGNIFICANT_DIGITS} significant digits`, start)
+  }
+  const value = Number(text.slice(start, end))
+  const magnitude = Math.abs(value)
+  if (magnitude > MAX_MAGNITUDE) {
+    fail('number out of range (beyond ±(2^53 − 1))', start)
+  }
+  if (magnitude < MIN_NORMAL && significant > 0) {
+    fail('number out of range (too close to zero)', start)
+  }
+  // -0 reads as 0: JSON.stringify writes both as 0, so the sign would not survive anyway.
+  return value === 0 ? 0 : value
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/

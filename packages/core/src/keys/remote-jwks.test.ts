@@ -5,7 +5,16 @@ import { generateKeyPair } from '../crypto/api.ts'
 import type { Key } from '../crypto/types.ts'
 import { createRemoteJwks } from './remote-jwks.ts'
 
-type Mode = 'ok' | 'fail' | 'huge' | 'huge-chunked' | 'redirect' | 'garbage' | 'private' | 'empty'
+type Mode =
+  | 'ok'
+  | 'fail'
+  | 'huge'
+  | 'huge-chunked'
+  | 'redirect'
+  | 'garbage'
+  | 'private'
+  | 'empty'
+  | 'duplicate'
 
 let mode: Mode = 'ok'
 let hits = 0
@@ -48,6 +57,12 @@ const server = createServer((req, res: ServerResponse) => {
       return
     case 'garbage':
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')
+      return
+    case 'duplicate':
+      // JSON.parse would keep the second "keys"; a strict (I-JSON) reader refuses the document.
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`{"keys":[],"keys":${JSON.stringify(published)}}`)
       return
     case 'private':
       json({
@@ -113,10 +128,23 @@ describe('createRemoteJwks', () => {
     expect(hits).toBe(4)
   })
 
+  it('reads the JWKS strictly: a document with a duplicate member gives no keys', async () => {
+    mode = 'duplicate'
+    expect(await createRemoteJwks(url)('ed-1')).toBeUndefined()
+  })
+
   it('keeps the last good keys when a refetch fails, whatever the failure', async () => {
     const keys = createRemoteJwks(url, { cacheMaxAgeMs: 0 })
     expect((await keys('ed-1'))?.keyId).toBe('ed-1')
-    for (const failure of ['fail', 'huge', 'redirect', 'garbage', 'private', 'empty'] as const) {
+    for (const failure of [
+      'fail',
+      'huge',
+      'redirect',
+      'garbage',
+      'private',
+      'empty',
+      'duplicate',
+    ] as const) {
       mode = failure
       expect((await keys('ed-1'))?.keyId, failure).toBe('ed-1')
     }

@@ -6,6 +6,7 @@
  */
 import { importKey } from '../crypto/api.ts'
 import type { Key } from '../crypto/types.ts'
+import { parseJsonStrict } from '../json/parse-json-strict.ts'
 import { readCapped } from '../read-capped.ts'
 
 /** The most keys read from one JWKS; the rest are ignored. */
@@ -137,7 +138,7 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
         if (text === undefined) {
           return
         }
-        const fresh = await importPublicKeys(JSON.parse(text), accept)
+        const fresh = await importPublicKeys(parseJsonStrict(text), accept)
         if (fresh.size > 0) {
           keys = fresh
         }

@@ -7,12 +7,19 @@
 /** A duration: milliseconds as a number, or `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`. */
 export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`
 
+/**
+ * The longest duration accepted: 100 years, so that now + a duration is always a valid `Date`
+ * (JavaScript dates end in the year 275760) and never reads as "never expires".
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /**
  * Converts a {@link Duration} to milliseconds.
  *
  * @throws `TypeError` when the value is not a positive, finite, whole duration.
+ * @throws `RangeError` when it is longer than {@link MAX_DURATION_MS} (100 years).
  */
 export function toMs(value: Duration, name: string): number {
   let ms: number
@@ -33,6 +40,9 @@ export function toMs(value: Duration, name: string): number {
     throw new TypeError(
       `expected ${name} to be a positive whole number of milliseconds, got ${String(value)}`,
     )
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new RangeError(`expected ${name} to be at most 36500 days (100 years)`)
   }
   return ms
 }

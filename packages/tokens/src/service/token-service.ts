@@ -32,6 +32,9 @@ import {
 import {
   type ApiKeys,
   createApiKeys,
+  MAX_GRACE_PERIOD_MS,
+  RATE_LIMIT_RANGE,
+  RATE_WINDOW_RANGE,
   type RateLimit,
   type VerifyApiKeyResult,
 } from '../api-keys.ts'
@@ -42,6 +45,15 @@ import { createParameterTokens, type ParameterTokens } from '../parameter-tokens
 import { createSigningKeys, type SigningKeys } from '../signing-keys.ts'
 import { createUserTokens, type UserTokens } from '../user-tokens.ts'
 import { classify, empty, errorHeaders, json, messageError, problem } from './http.ts'
+import {
+  badInput,
+  futureTimeMember,
+  integerMember,
+  MemberError,
+  memberExtensions,
+  onlyMembers,
+  typedMember,
+} from './members.ts'
 
 /** The scopes the token service checks on API keys. */
 export const TOKEN_SERVICE_SCOPES: {
@@ -125,6 +137,20 @@ interface Route {
 
 const KEY_ID = /^ak_[A-Za-z0-9_-]{22}$/
 
+/** The members each JSON route accepts; any other member is refused with `malformed`. */
+const USER_TOKEN_MEMBERS = ['user', 'audience', 'ttl', 'format', 'scope'] as const
+const CREATE_KEY_MEMBERS = [
+  'name',
+  'scopes',
+  'expiresAt',
+  'meta',
+  'rateLimit',
+  'withSecret',
+] as const
+const REROLL_MEMBERS = ['gracePeriodMs', 'rerollSecret'] as const
+/** The longest `ttl` a request may ask for in seconds (the user tokens' `maxTtl` caps it further). */
+const MAX_TTL_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000)
+
 function malformed(detail: string): RequestError {
   return new RequestError('malformed', detail)
 }
@@ -182,9 +208,12 @@ function errorResponse(style: Style, error: unknown): Response {
   }
   if (style === 'oauth') {
     const oauth = OAUTH_ERRORS[code]
-    return problem(error, oauth === undefined ? {} : { error: oauth })
+    return problem(error, {
+      ...memberExtensions(error),
+      ...(oauth === undefined ? {} : { error: oauth }),
+    })
   }
-  return problem(error)
+  return problem(error, memberExtensions(error))
 }
 
 /**
@@ -343,13 +372,19 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
     return tokens[0]
   }
 
-  /** Runs a library call whose `TypeError`/`RangeError` means the caller's input was bad. */
-  const asBadInput = async <T>(operation: () => Promise<T>): Promise<T> => {
+  /**
+   * Runs a library call whose `TypeError`/`RangeError` means the caller's input was bad; a
+   * message naming one of the body's `members` becomes a {@link MemberError} for it.
+   */
+  const asBadInput = async <T>(
+    operation: () => Promise<T>,
+    members: readonly string[] = [],
+  ): Promise<T> => {
     try {
       return await operation()
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError) {
-        throw malformed(error.message.slice(0, 200))
+        throw badInput(error, members)
       }
       throw error
     }
@@ -412,44 +447,42 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
       async handle(ctx) {
         await authenticate(ctx, TOKEN_SERVICE_SCOPES.issueUserTokens)
         const body = await readJsonObject(ctx.request)
-        const { user, audience, ttl, format, scope } = body
-        if (!isJsonObject(user)) {
-          throw malformed('expected "user" to be an object')
+        onlyMembers(body, USER_TOKEN_MEMBERS)
+        const user = typedMember(body.user, ['user'], 'object')
+        const audience = typedMember(body.audience, ['audience'], 'string')
+        if (user === undefined || audience === undefined) {
+          throw new MemberError([user === undefined ? 'user' : 'audience'], 'required')
         }
-        if (typeof audience !== 'string') {
-          throw malformed('expected "audience" to be a string')
-        }
+        const { ttl, format } = body
         let ttlValue: Duration | undefined
-        if (typeof ttl === 'number') {
-          if (!Number.isSafeInteger(ttl) || ttl <= 0) {
-            throw malformed(
-              'expected "ttl" to be a positive number of seconds or a duration such as "30m"',
+        if (typeof ttl === 'string') {
+          ttlValue = ttl as Duration
+          await asBadInput(async () => toMs(ttlValue as Duration, 'ttl'), ['ttl'])
+        } else if (ttl !== undefined && ttl !== null) {
+          if (typeof ttl !== 'number') {
+            throw new MemberError(
+              ['ttl'],
+              'expected a positive number of seconds or a duration such as "30m"',
             )
           }
-          ttlValue = ttl * 1000
-        } else if (typeof ttl === 'string') {
-          ttlValue = ttl as Duration
-          await asBadInput(async () => toMs(ttlValue as Duration, 'ttl'))
-        } else if (ttl !== undefined && ttl !== null) {
-          throw malformed(
-            'expected "ttl" to be a positive number of seconds or a duration such as "30m"',
-          )
+          ttlValue =
+            (integerMember(ttl, ['ttl'], { min: 1, max: MAX_TTL_SECONDS }) as number) * 1000
         }
         if (format !== undefined && format !== 'jwt' && format !== 'opaque') {
-          throw malformed('expected "format" to be "jwt" or "opaque"')
+          throw new MemberError(['format'], 'expected "jwt" or "opaque"')
         }
-        if (scope !== undefined && typeof scope !== 'string') {
-          throw malformed('expected "scope" to be a space-separated string')
-        }
-        const issued = await asBadInput(() =>
-          userTokens.issueUserToken({
-            user: user as { id: string },
-            audience,
-            clientId: (ctx.caller as { id: string }).id,
-            ...(ttlValue === undefined ? {} : { ttl: ttlValue }),
-            ...(format === undefined ? {} : { format }),
-            ...(scope === undefined ? {} : { scope }),
-          }),
+        const scope = typedMember(body.scope, ['scope'], 'string')
+        const issued = await asBadInput(
+          () =>
+            userTokens.issueUserToken({
+              user: user as { id: string },
+              audience,
+              clientId: (ctx.caller as { id: string }).id,
+              ...(ttlValue === undefined ? {} : { ttl: ttlValue }),
+              ...(format === undefined ? {} : { format }),
+              ...(scope === undefined ? {} : { scope }),
+            }),
+          USER_TOKEN_MEMBERS,
         )
         const expiresAt = Math.floor(issued.expiresAt.getTime() / 1000)
         return json(201, {
@@ -532,35 +565,49 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
       async handle(ctx) {
         await authenticate(ctx, TOKEN_SERVICE_SCOPES.admin)
         const body = await readJsonObject(ctx.request)
-        const { name, scopes, expiresAt, meta, rateLimit, withSecret } = body
-        if (
-          expiresAt !== undefined &&
-          typeof expiresAt !== 'number' &&
-          typeof expiresAt !== 'string'
-        ) {
-          throw malformed('expected "expiresAt" to be unix seconds or an ISO 8601 date')
+        onlyMembers(body, CREATE_KEY_MEMBERS)
+        const name = typedMember(body.name, ['name'], 'string')
+        if (name === undefined) {
+          throw new MemberError(['name'], 'required')
         }
-        let expires: number | undefined
-        if (typeof expiresAt === 'number') {
-          expires = expiresAt * 1000
-        } else if (typeof expiresAt === 'string') {
-          expires = Date.parse(expiresAt)
-          if (Number.isNaN(expires)) {
-            throw malformed('expected "expiresAt" to be unix seconds or an ISO 8601 date')
+        const scopes = typedMember(body.scopes, ['scopes'], 'array')
+        scopes?.forEach((scope, i) => {
+          if (typeof scope !== 'string') {
+            throw new MemberError(['scopes', String(i)], 'expected a scope string')
           }
+        })
+        const expires = futureTimeMember(body.expiresAt, ['expiresAt'], Date.now())
+        const meta = typedMember(body.meta, ['meta'], 'object')
+        const rateLimitBody = typedMember(body.rateLimit, ['rateLimit'], 'object')
+        let rateLimit: RateLimit | undefined
+        if (rateLimitBody !== undefined) {
+          onlyMembers(rateLimitBody, ['limit', 'windowMs'], ['rateLimit'])
+          const limit = integerMember(rateLimitBody.limit, ['rateLimit', 'limit'], RATE_LIMIT_RANGE)
+          const windowMs = integerMember(
+            rateLimitBody.windowMs,
+            ['rateLimit', 'windowMs'],
+            RATE_WINDOW_RANGE,
+          )
+          if (limit === undefined || windowMs === undefined) {
+            throw new MemberError(
+              ['rateLimit', limit === undefined ? 'limit' : 'windowMs'],
+              'required',
+            )
+          }
+          rateLimit = { limit, windowMs }
         }
-        if (withSecret !== undefined && typeof withSecret !== 'boolean') {
-          throw malformed('expected "withSecret" to be a boolean')
-        }
-        const created = await asBadInput(() =>
-          apiKeys.createApiKey({
-            name: name as string,
-            ...(scopes === undefined ? {} : { scopes: scopes as string[] }),
-            ...(expires === undefined ? {} : { expiresAt: expires }),
-            ...(meta === undefined ? {} : { meta: meta as Record<string, unknown> }),
-            ...(rateLimit === undefined ? {} : { rateLimit: rateLimit as unknown as RateLimit }),
-            ...(withSecret === undefined ? {} : { withSecret }),
-          }),
+        const withSecret = typedMember(body.withSecret, ['withSecret'], 'boolean')
+        const created = await asBadInput(
+          () =>
+            apiKeys.createApiKey({
+              name,
+              ...(scopes === undefined ? {} : { scopes: scopes as string[] }),
+              ...(expires === undefined ? {} : { expiresAt: expires }),
+              ...(meta === undefined ? {} : { meta }),
+              ...(rateLimit === undefined ? {} : { rateLimit }),
+              ...(withSecret === undefined ? {} : { withSecret }),
+            }),
+          CREATE_KEY_MEMBERS,
         )
         return json(201, created)
       },
@@ -606,7 +653,7 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
         style: 'problem',
         async handle(ctx) {
           await authenticate(ctx, TOKEN_SERVICE_SCOPES.admin)
-          await readOptionalJsonObject(ctx.request)
+          onlyMembers(await readOptionalJsonObject(ctx.request), [])
           const id = ctx.params.id as string
           const found = action === 'disable' ? await apiKeys.disable(id) : await apiKeys.enable(id)
           if (!found) {
@@ -623,23 +670,19 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceHa
       async handle(ctx) {
         await authenticate(ctx, TOKEN_SERVICE_SCOPES.admin)
         const body = await readOptionalJsonObject(ctx.request)
-        const { gracePeriodMs, rerollSecret } = body
-        if (
-          gracePeriodMs !== undefined &&
-          (typeof gracePeriodMs !== 'number' ||
-            !Number.isSafeInteger(gracePeriodMs) ||
-            gracePeriodMs < 0)
-        ) {
-          throw malformed('expected "gracePeriodMs" to be a non-negative integer')
-        }
-        if (rerollSecret !== undefined && typeof rerollSecret !== 'boolean') {
-          throw malformed('expected "rerollSecret" to be a boolean')
-        }
-        const rerolled = await asBadInput(() =>
-          apiKeys.reroll(ctx.params.id as string, {
-            ...(gracePeriodMs === undefined ? {} : { gracePeriodMs }),
-            ...(rerollSecret === undefined ? {} : { rerollSecret }),
-          }),
+        onlyMembers(body, REROLL_MEMBERS)
+        const gracePeriodMs = integerMember(body.gracePeriodMs, ['gracePeriodMs'], {
+          min: 0,
+          max: MAX_GRACE_PERIOD_MS,
+        })
+        const rerollSecret = typedMember(body.rerollSecret, ['rerollSecret'], 'boolean')
+        const rerolled = await asBadInput(
+          () =>
+            apiKeys.reroll(ctx.params.id as string, {
+              ...(gracePeriodMs === undefined ? {} : { gracePeriodMs }),
+              ...(rerollSecret === undefined ? {} : { rerollSecret }),
+            }),
+          REROLL_MEMBERS,
         )
         if (rerolled === undefined) {
           throw new RequestError('not_found', 'no such API key')

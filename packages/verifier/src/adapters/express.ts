@@ -11,7 +11,7 @@
  * @module
  */
 import type { Server } from 'node:http'
-import { RequestError } from '@countersign/core'
+import { parseJsonStrict } from '@countersign/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { createAdapterCore } from '../internal/adapter.ts'
 import type { VerifiedRequest, VerifyRequestOptions } from '../types.ts'
@@ -71,11 +71,9 @@ function setBody(req: Request, mode: ExpressBodyMode, verified: VerifiedRequest)
   const bytes = verified.body
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (mode === 'json' && JSON_TYPE.test(req.headers['content-type'] ?? '')) {
-    try {
-      req.body = JSON.parse(buffer.toString('utf8'))
-    } catch {
-      throw new RequestError('invalid_json', 'the body is not valid JSON')
-    }
+    // Strict I-JSON: no duplicate keys, no __proto__, depth at most 32, and no number that a
+    // double would change; refusals are 400 invalid_json or malformed.
+    req.body = parseJsonStrict(buffer.toString('utf8'))
     return
   }
   req.body = buffer
