@@ -26,6 +26,8 @@ const RUNS = {
   numRuns: Number(process.env.FUZZ_RUNS ?? 200),
 }
 const CODE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/
+/** Generous for a loaded machine; grows with `FUZZ_RUNS` for the long run. */
+const TIMEOUT_MS = Math.max(60_000, RUNS.numRuns * 300)
 
 /** Fails unless `error` is a Countersign error with a 4xx status and a snake_case code. */
 function expectCoded4xx(error: unknown, input: unknown): void {
@@ -126,7 +128,7 @@ const SECRETS = [
 ]
 
 describe('core network parsers: a coded 4xx or a result, never another throw', {
-  timeout: 30_000,
+  timeout: TIMEOUT_MS,
 }, () => {
   it('Signature-Input, Signature, Accept-Signature and component identifiers', async () => {
     await fc.assert(

@@ -19,6 +19,8 @@ import { serveRelay } from '../src/node/serve-relay.ts'
 const SEED = Number(process.env.FUZZ_SEED ?? 42)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
 const CODE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/
+/** Generous for a loaded machine; grows with `FUZZ_RUNS` for the long run. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 300)
 const ISSUER = 'https://tokens.fuzz.test'
 const AUDIENCE = 'relay-fuzz'
 
@@ -164,7 +166,7 @@ const REQUEST = fc.record({
 /** Only visible ASCII survives in a header value. */
 const visible = (value: string) => value.replace(/[^\x20-\x7e]/g, '').trim()
 
-describe('relay input over HTTP', { timeout: 60_000 }, () => {
+describe('relay input over HTTP', { timeout: TIMEOUT_MS }, () => {
   it('answers every request below 500, and every error as problem+json with a code', async () => {
     await fc.assert(
       fc.asyncProperty(REQUEST, async (input) => {

@@ -18,6 +18,8 @@ import { createTokenService, TOKEN_SERVICE_SCOPES } from '../src/service/token-s
 const SEED = Number(process.env.FUZZ_SEED ?? 42)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
 const CODE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/
+/** Generous for a loaded machine; grows with `FUZZ_RUNS` for the long run. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 300)
 const ISSUER = 'https://tokens.fuzz.test'
 const masterKey = new Uint8Array(32).fill(7)
 
@@ -142,7 +144,7 @@ const REQUEST = fc.record({
 /** Only visible ASCII survives in a header value; the rest is dropped. */
 const visible = (value: string) => value.replace(/[^\x20-\x7e]/g, '').trim()
 
-describe('token service input over HTTP', { timeout: 60_000 }, () => {
+describe('token service input over HTTP', { timeout: TIMEOUT_MS }, () => {
   it('answers every request below 500, and every error with a code', async () => {
     await fc.assert(
       fc.asyncProperty(REQUEST, async (input) => {
@@ -182,7 +184,7 @@ describe('token service input over HTTP', { timeout: 60_000 }, () => {
   })
 })
 
-describe('token formats in process', { timeout: 30_000 }, () => {
+describe('token formats in process', { timeout: TIMEOUT_MS }, () => {
   async function coded(run: () => Promise<unknown>): Promise<void> {
     try {
       await run()

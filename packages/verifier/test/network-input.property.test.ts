@@ -27,6 +27,8 @@ import {
 const SEED = Number(process.env.FUZZ_SEED ?? 42)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
 const CODE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/
+/** Generous for a loaded machine; grows with `FUZZ_RUNS` for the long run. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 300)
 const URL_ = 'https://api.example/v1/orders?x=1'
 const API_KEY = 'icy-key-1'
 const SECRET = 'icy-secret-1'
@@ -142,7 +144,7 @@ async function settles(run: () => Promise<unknown>, shown: unknown): Promise<voi
 }
 
 describe('verifier presets and the relay envelope: a coded 4xx or a result', {
-  timeout: 30_000,
+  timeout: TIMEOUT_MS,
 }, () => {
   it('verifyRelayRequest', async () => {
     await fc.assert(
