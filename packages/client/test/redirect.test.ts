@@ -10,6 +10,7 @@ import {
   rfc9421Signing,
   type Signing,
 } from '../src/index.ts'
+import { rejection } from './helpers/rejection.ts'
 import { ICYPEAS, PLAIN_API_KEY, type Stack, startStack } from './helpers/stack.ts'
 
 /** A second origin (another port on loopback) that records every request it gets. */
@@ -61,15 +62,6 @@ afterAll(async () => {
 beforeEach(() => {
   other.seen.length = 0
 })
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
 
 function redirectUrl(status: number, to: string): string {
   return `${stack.protected.url}/misc/redirect?status=${status}&to=${encodeURIComponent(to)}`
