@@ -7,7 +7,7 @@
  * Fixed seed here; `FUZZ_SEED` / `FUZZ_RUNS` override it (`scripts/fuzz.mjs`).
  */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { createKeyRing, generateKeyPair, importKey } from '@countersign/core'
 import { createSigningKeys, createUserTokens } from '@countersign/tokens'
 import { serveHandler } from '@countersign/tokens/node'
@@ -195,6 +195,69 @@ describe('relay input over HTTP', { timeout: TIMEOUT_MS }, () => {
           expect((JSON.parse(text) as { code?: string }).code, what).toMatch(CODE)
         }
       }),
+      { seed: SEED, numRuns: Math.max(1, Math.floor(RUNS / 4)) },
+    )
+  })
+})
+
+/** Sends `text` as raw bytes; the status of the first answer, or 0 when the server closed silently. */
+function rawStatus(url: string, text: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1')
+    let answer = ''
+    socket.setTimeout(10_000, () => reject(new Error('the relay did not answer')))
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1')
+      // Skip interim answers (100 Continue): the first final status decides.
+      const finals = [...answer.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))
+      const final = finals.find((status) => status >= 200)
+      if (final !== undefined) {
+        socket.destroy()
+        resolve(final)
+      }
+    })
+    socket.on('error', () => resolve(0))
+    socket.on('close', () => resolve(0))
+    socket.end(text)
+  })
+}
+
+describe('relay input as raw HTTP: repeated and conflicting header lines', {
+  timeout: TIMEOUT_MS,
+}, () => {
+  it('answers below 500 whatever lines repeat (Authorization, Content-Type, Host, Content-Length)', async () => {
+    const line = fc.oneof(
+      TOKEN.map((t) => `Authorization: Bearer ${visible(t)}`),
+      fc.constantFrom(
+        'Content-Type: application/json',
+        'Content-Type: text/plain',
+        'Host: 127.0.0.1',
+        'Host: evil.example',
+        'Transfer-Encoding: chunked',
+        'Expect: 100-continue',
+        'Origin: https://app.example',
+        'Content-Length: 3',
+      ),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(1),
+        fc.array(line, { maxLength: 6 }),
+        BODY,
+        async (which, lines, body) => {
+          const relay = relays[which] as { url: string }
+          const bytes = Buffer.from(body, 'utf8')
+          const head = [
+            'POST /secure-request HTTP/1.1',
+            `Host: 127.0.0.1:${new URL(relay.url).port}`,
+            ...lines,
+            `Content-Length: ${bytes.length}`,
+            'Connection: close',
+          ]
+          const status = await rawStatus(relay.url, `${head.join('\r\n')}\r\n\r\n${body}`)
+          expect(status, head.join(' | ')).toBeLessThan(500)
+        },
+      ),
       { seed: SEED, numRuns: Math.max(1, Math.floor(RUNS / 4)) },
     )
   })
