@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { AuthError, type ErrorCode } from '@countersign/core'
+import { AuthError, ClientError, type ErrorCode } from '@countersign/core'
 import { ApiError } from './api-error.ts'
 import { assertJson, isJsonType, parseBody } from './internal/json.ts'
 import { asProblem, safeText, serviceError } from './internal/problem.ts'
+import { type Hop, isRedirect, nextHop } from './internal/redirect.ts'
 import { createSessionStore } from './internal/session.ts'
 import {
   checkRetries,
@@ -30,6 +31,7 @@ import type {
   SecureRequestInput,
   SecureRequestOptions,
   SecureResponse,
+  Signing,
 } from './types.ts'
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -94,6 +96,34 @@ function checkItem(item: unknown, what: string): { url: string; data: unknown } 
   }
   assertJson(data, `${what}.data`)
   return { url, data }
+}
+
+const REDIRECT_REFUSED = 'refused a redirect from the service'
+
+/** A relay or token service never redirects: such an answer is refused, never followed. */
+function refuseServiceRedirect(response: Response): void {
+  if (isRedirect(response)) {
+    throw serviceError('upstream_error', 'upstream_error', REDIRECT_REFUSED, response.status)
+  }
+}
+
+/** The init of one attempt: its signal, and the buffered body when there is one. */
+function withBody(signal: AbortSignal, body: Uint8Array<ArrayBuffer> | undefined): RequestInit {
+  return body === undefined ? { signal } : { signal, body }
+}
+
+/** The request of a same-origin redirect hop, keeping the caller's fetch settings. */
+function hopRequest(base: Request, hop: Hop, signal: AbortSignal): Request {
+  return new Request(hop.url, {
+    method: hop.method,
+    headers: hop.headers,
+    ...withBody(signal, hop.body),
+    redirect: 'manual',
+    credentials: base.credentials,
+    mode: base.mode,
+    referrerPolicy: base.referrerPolicy,
+    keepalive: base.keepalive,
+  })
 }
 
 /** Reads the Countersign code of an error answer: the `countersign-error` header or `code`. */
@@ -243,6 +273,7 @@ export function createClient(options: ClientOptions = {}): Client {
               body,
               signal: attemptSignal,
               credentials: 'omit',
+              redirect: 'manual',
             })
           },
           async again(answer) {
@@ -256,6 +287,10 @@ export function createClient(options: ClientOptions = {}): Client {
         },
         signal,
       )
+      if (isRedirect(response)) {
+        await response.body?.cancel().catch(() => undefined)
+        throw new RelayError('upstream_error', response.status, REDIRECT_REFUSED, {})
+      }
       const text = await response.text()
       const { headers, status } = response
       const requestId = headers.get('x-request-id') ?? undefined
@@ -326,42 +361,86 @@ export function createClient(options: ClientOptions = {}): Client {
     }
     return withDeadline(deadline, async (signal) => {
       const body = base.body === null ? undefined : new Uint8Array(await base.arrayBuffer())
-      let resigned = false
-      return send(
+      if (sign === undefined) {
+        return send(
+          {
+            fetch: fetchFn,
+            retry: policy,
+            build: async (s) => new Request(base, withBody(s, body)),
+          },
+          signal,
+        )
+      }
+      return sendSigned(base, body, sign, policy, signal)
+    })
+  }
+
+  /**
+   * Sends a signed request with `redirect: 'manual'`: a same-origin redirect is signed again for
+   * its new URL, any other is refused (see `internal/redirect.ts`).
+   */
+  async function sendSigned(
+    base: Request,
+    body: Uint8Array<ArrayBuffer> | undefined,
+    sign: Signing,
+    policy: RetryPolicy | undefined,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const skew = { resigned: false }
+    let hop: Hop = { url: base.url, method: base.method, headers: base.headers, body }
+    for (let count = 0; ; count++) {
+      const current = hop
+      const response = await send(
         {
           fetch: fetchFn,
           retry: policy,
           async build(attemptSignal) {
-            const request = new Request(base, {
-              signal: attemptSignal,
-              ...(body === undefined ? {} : { body }),
-            })
-            return sign === undefined ? request : sign(request, { now: Date.now() + clockOffsetMs })
+            const request =
+              count === 0
+                ? new Request(base, { ...withBody(attemptSignal, body), redirect: 'manual' })
+                : hopRequest(base, current, attemptSignal)
+            const signed = await sign(request, { now: Date.now() + clockOffsetMs })
+            return signed.redirect === 'manual'
+              ? signed
+              : new Request(signed, { redirect: 'manual' })
           },
-          again:
-            sign === undefined
-              ? undefined
-              : async (answer) => {
-                  // Clock skew: the server says the signature is stale and tells its time. Once.
-                  if (resigned || answer.status !== 401) {
-                    return false
-                  }
-                  const serverNow = Date.parse(answer.headers.get('date') ?? '')
-                  if (Number.isNaN(serverNow) || (await codeOf(answer)) !== 'signature_expired') {
-                    return false
-                  }
-                  resigned = true
-                  // The Date header truncates to the second: take the middle of that second.
-                  const offset = serverNow + 500 - Date.now()
-                  if (Math.abs(offset - clockOffsetMs) >= CLOCK_RESOLUTION_MS) {
-                    clockOffsetMs = offset
-                  }
-                  return true
-                },
+          again: (answer) => learnSkew(answer, skew),
         },
         signal,
       )
-    })
+      if (!isRedirect(response) || base.redirect === 'manual') {
+        return response
+      }
+      await response.body?.cancel().catch(() => undefined)
+      if (base.redirect === 'error') {
+        throw new ClientError('network_error', 'the server answered a redirect', {
+          retryable: false,
+        })
+      }
+      const next = nextHop(current, response, count)
+      if (next === undefined) {
+        return response
+      }
+      hop = next
+    }
+  }
+
+  /** Clock skew: the server says the signature is stale and tells its time. Once per call. */
+  async function learnSkew(answer: Response, skew: { resigned: boolean }): Promise<boolean> {
+    if (skew.resigned || answer.status !== 401) {
+      return false
+    }
+    const serverNow = Date.parse(answer.headers.get('date') ?? '')
+    if (Number.isNaN(serverNow) || (await codeOf(answer)) !== 'signature_expired') {
+      return false
+    }
+    skew.resigned = true
+    // The Date header truncates to the second: take the middle of that second.
+    const offset = serverNow + 500 - Date.now()
+    if (Math.abs(offset - clockOffsetMs) >= CLOCK_RESOLUTION_MS) {
+      clockOffsetMs = offset
+    }
+    return true
   }
 
   async function generateToken(
@@ -391,11 +470,13 @@ export function createClient(options: ClientOptions = {}): Client {
               body,
               signal: attemptSignal,
               credentials: 'omit',
+              redirect: 'manual',
             })
           },
         },
         signal,
       )
+      refuseServiceRedirect(response)
       const data = parseBody(await response.text(), response.headers.get('content-type'))
       if (
         response.ok &&
@@ -422,11 +503,13 @@ export function createClient(options: ClientOptions = {}): Client {
               headers: { 'x-api-token': value, accept: JSON_ACCEPT },
               signal: attemptSignal,
               credentials: 'omit',
+              redirect: 'manual',
             })
           },
         },
         signal,
       )
+      refuseServiceRedirect(response)
       const data = parseBody(await response.text(), response.headers.get('content-type'))
       if (response.ok && isRecord(data)) {
         return data as T

@@ -276,7 +276,9 @@ export interface Client {
    *
    * @throws {@link AuthError} `not_logged_in` when there is no session, before any network call.
    * @throws {@link RelayError} when the relay refuses or fails (`not_logged_in`,
-   *   `target_forbidden`, `upstream_unreachable`, `rate_limited`, …).
+   *   `target_forbidden`, `upstream_unreachable`, `rate_limited`, …), and `upstream_error`
+   *   when the relay answers a redirect: the session token is never sent on to another URL
+   *   (nor is the token service's API key by `generateToken` and `verifyToken`).
    * @throws {@link ApiError} when your API answers non-2xx (unless `throwHttpErrors: false`).
    * @throws `ClientError` `network_error`, `request_timeout` or `request_aborted`.
    * @throws `TypeError` for a bad URL, non-JSON `data`, or no `relayUrl`.
@@ -298,7 +300,17 @@ export interface Client {
    * methods, and one re-signed retry when the server answers `401 signature_expired` with a
    * `Date` header (clock skew). Resolves with the server's `Response` whatever its status.
    *
-   * @throws `ClientError` `network_error`, `request_timeout` or `request_aborted`.
+   * Redirects of a signed request (`fetch` itself would carry custom credential headers such as
+   * `x-api-key`, the Icypeas headers and `Signature` to any origin): a redirect to the same
+   * origin is signed again for its new URL (a signature covers `@target-uri`), with the method
+   * and body changed as `fetch` changes them (303, and 301/302 after a POST, become a GET
+   * without a body); a redirect to another origin, `https:` to `http:` included, is refused, and
+   * so is every redirect in a browser, which hides where a redirect goes. `redirect: 'manual'`
+   * hands the redirect answer back instead. Unsigned calls (`signing: false`) follow redirects
+   * as `fetch` does.
+   *
+   * @throws `ClientError` `network_error`, `request_timeout` or `request_aborted`;
+   *   `network_error` (not retryable) for a refused redirect or more than 20 of them.
    */
   fetch(input: RequestInfo | URL, init?: ClientFetchInit): Promise<Response>
   /** Sets the session: a token, `{ token, expiresAt }`, or a provider that fetches one. */

@@ -330,4 +330,39 @@ describe('in Chromium', () => {
     expect(Math.abs(result.skewed.offset)).toBeLessThan(2000)
     expect(pageErrors).toEqual([])
   }, 60_000)
+
+  it('never follows a redirect of a signed fetch: the browser hides its target, so it is refused', async () => {
+    ready()
+    const requested: string[] = []
+    const onRequest = (request: { url(): string }) => requested.push(request.url())
+    page.on('request', onRequest)
+    try {
+      const result = await page.evaluate(
+        async ({ protectedUrl, otherUrl }) => {
+          const { createClient, apiKeySigning } = (window as unknown as PageWindow).cs.client
+          const client = createClient({ signing: apiKeySigning({ apiKey: 'browser-key' }) })
+          const outcomes: unknown[] = []
+          for (const status of [301, 302, 303, 307, 308]) {
+            for (const to of [`${otherUrl}/stolen`, '/v1/orders']) {
+              const url = `${protectedUrl}/misc/redirect?status=${status}&to=${encodeURIComponent(to)}`
+              try {
+                const answer = await client.fetch(url, { method: 'POST', body: 'x' })
+                outcomes.push({ status: answer.status })
+              } catch (error) {
+                const { code, message } = error as { code?: string; message: string }
+                outcomes.push({ code, refused: message.includes('another origin') })
+              }
+            }
+          }
+          return outcomes
+        },
+        { protectedUrl: stack.protected.url, otherUrl: stack.tokens.url },
+      )
+      expect(result).toEqual(Array(10).fill({ code: 'network_error', refused: true }))
+      expect(requested.filter((url) => url.includes('/stolen'))).toEqual([])
+      expect(requested.filter((url) => url.includes('/misc/redirect'))).toHaveLength(10)
+    } finally {
+      page.off('request', onRequest)
+    }
+  })
 })

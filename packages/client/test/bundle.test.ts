@@ -11,8 +11,11 @@ import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 
-/** The budget: 12 KiB gzipped. */
-const BUDGET_BYTES = 12 * 1024
+/**
+ * The budget: 13 KiB gzipped. It was 12 KiB until every credentialed request went out with
+ * `redirect: 'manual'` (same-origin hops re-signed, others refused): about 0.7 KiB, 12,966 bytes.
+ */
+const BUDGET_BYTES = 13 * 1024
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

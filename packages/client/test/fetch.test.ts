@@ -2,6 +2,7 @@ import { generateKeyPair, importKey, isCountersignError, webBackend } from '@cou
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiKeySigning, createClient, icypeasSigning, rfc9421Signing } from '../src/index.ts'
 import { backoff } from '../src/internal/transport.ts'
+import { rejection } from './helpers/rejection.ts'
 import { ICYPEAS, PLAIN_API_KEY, type Stack, startStack } from './helpers/stack.ts'
 
 let stack: Stack
@@ -28,15 +29,6 @@ async function registeredKey(keyId: string) {
   const { privateKey, publicKey } = await generateKeyPair('ed25519', { keyId })
   stack.protected.keys.set(keyId, publicKey)
   return privateKey
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('fetch: signing', () => {

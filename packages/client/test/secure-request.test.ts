@@ -1,6 +1,7 @@
 import { isCountersignError } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiError, createClient, RelayError } from '../src/index.ts'
+import { rejection } from './helpers/rejection.ts'
 import { loginProvider, type Stack, startStack } from './helpers/stack.ts'
 
 let stack: Stack
@@ -15,15 +16,6 @@ afterAll(async () => {
 
 function loggedIn(extra: Parameters<typeof createClient>[0] = {}) {
   return createClient({ relayUrl: stack.relay.url, session: loginProvider(stack), ...extra })
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('secureRequest', () => {

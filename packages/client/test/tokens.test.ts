@@ -1,6 +1,7 @@
 import { isCountersignError } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from '../src/index.ts'
+import { rejection } from './helpers/rejection.ts'
 import { type Stack, startStack } from './helpers/stack.ts'
 
 let stack: Stack
@@ -12,15 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close()
 })
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('parameter tokens (Kudo-compatible routes)', () => {
   it('generates a token for parameters and reads them back', async () => {

@@ -9,7 +9,8 @@
  * - `relay`: the relay (`createRelay` + `serveRelay`) with `api` registered as a target
  *   (`allowPrivateNetwork`, it is loopback) and a second target whose port is closed;
  * - `protected`: a server whose routes are checked with `@countersign/verifier` (RFC 9421, the
- *   Icypeas and API-key presets), plus a few unverified `/misc/*` routes for transport tests;
+ *   Icypeas and API-key presets), plus a few unverified `/misc/*` routes for transport tests
+ *   (`/misc/redirect?status=&to=` answers a redirect);
  * - `web`: the page origin: serves the browser page and bundles, and `POST /login`, which gets
  *   a user token from the token service with the server-side API key.
  *
@@ -362,6 +363,13 @@ export async function startStack(): Promise<Stack> {
             } else {
               send(res, 200, { attempts: count }, headers)
             }
+            return
+          }
+          if (path === '/misc/redirect') {
+            // Answers `status` with `Location: to` (relative or absolute).
+            const status = Number(url.searchParams.get('status') ?? '302')
+            res.writeHead(status, { ...headers, location: url.searchParams.get('to') ?? '/' })
+            res.end()
             return
           }
           if (path.startsWith('/misc/hang')) {
