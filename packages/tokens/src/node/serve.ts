@@ -10,7 +10,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { RequestError } from '@countersign/core'
+import { answerClientError, type InFlight } from './client-errors.ts'
 
 /** Options for {@link createNodeListener}. */
 export interface NodeListenerOptions {
@@ -301,6 +303,23 @@ export interface ServeOptions extends NodeListenerOptions {
   port?: number
   /** The interface to bind. Default `127.0.0.1`. */
   host?: string
+  /**
+   * The time a client has to send the request line and headers, in ms (default 10 000). Past
+   * it the connection gets `408 request_too_slow` and is closed.
+   */
+  headersTimeoutMs?: number
+  /**
+   * The time a client has to send the whole request, headers and body, in ms (default 30 000;
+   * at least `headersTimeoutMs`). Past it: `408 request_too_slow` and the connection closes.
+   */
+  requestTimeoutMs?: number
+  /** How long an idle keep-alive connection is kept between requests, in ms (default 5 000). */
+  keepAliveTimeoutMs?: number
+  /**
+   * The time a client has to take an answer once it is written, in ms (default 30 000); a
+   * client that stops reading is disconnected.
+   */
+  sendTimeoutMs?: number
 }
 
 /** A running server. */
@@ -331,7 +350,8 @@ export function serveTokenService(
 
 /**
  * Serves a Web handler `(request: Request) => Promise<Response>` on `node:http` with
- * conservative timeouts (30 s per request, 10 s for headers, 5 s keep-alive), converting each
+ * conservative timeouts (30 s per request, 10 s for headers, 5 s keep-alive; see
+ * {@link serveNodeListener}), converting each
  * request with {@link toWebRequest} (duplicate single-valued headers, absolute-form targets and
  * oversized bodies are refused with a problem+json 4xx).
  *
@@ -347,11 +367,73 @@ export function serveHandler(
   return serveNodeListener(createNodeListener(handler, options), options)
 }
 
+interface Timeouts {
+  headers: number
+  request: number
+  keepAlive: number
+  send: number
+}
+
+function timeoutOf(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) {
+    return fallback
+  }
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive whole number of milliseconds`)
+  }
+  return value
+}
+
+/** The server's timeouts, checked (`RangeError` for a bad one). */
+function timeoutsOf(options: ServeOptions): Timeouts {
+  const timeouts = {
+    headers: timeoutOf(options.headersTimeoutMs, 10_000, 'headersTimeoutMs'),
+    request: timeoutOf(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
+    keepAlive: timeoutOf(options.keepAliveTimeoutMs, 5_000, 'keepAliveTimeoutMs'),
+    send: timeoutOf(options.sendTimeoutMs, 30_000, 'sendTimeoutMs'),
+  }
+  if (timeouts.request < timeouts.headers) {
+    throw new RangeError('requestTimeoutMs must be at least headersTimeoutMs')
+  }
+  return timeouts
+}
+
+/**
+ * Remembers `res` as the socket's response in flight (for `clientError` answers) and, once
+ * the answer is ended, gives the client `sendMs` to take it before the socket is destroyed.
+ */
+function trackResponse(
+  inFlight: WeakMap<Duplex, InFlight>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  sendMs: number,
+): void {
+  const socket = req.socket
+  const entry = { req, res }
+  inFlight.set(socket, entry)
+  let timer: NodeJS.Timeout | undefined
+  const done = (): void => {
+    clearTimeout(timer)
+    if (inFlight.get(socket) === entry) {
+      inFlight.delete(socket)
+    }
+  }
+  res.once('prefinish', () => {
+    timer = setTimeout(() => socket.destroy(), sendMs)
+    timer.unref()
+  })
+  res.once('finish', done)
+  res.once('close', done)
+}
+
 /**
  * Serves a `node:http` listener with the settings of {@link serveHandler}: conservative
- * timeouts (30 s per request, 10 s for headers, 5 s keep-alive), `Expect: 100-continue`
- * answered with 413 when the declared body is over `maxBodyBytes`, a bare 400 for requests
- * Node cannot parse, and port 8080 on `127.0.0.1` unless told otherwise. For listeners that make
+ * timeouts (30 s per request, 10 s for headers, 5 s keep-alive, 30 s to take an answer; each
+ * configurable, each held to within a second, a late request answered `408
+ * request_too_slow`), `Expect: 100-continue` answered with 413 when the declared body is over
+ * `maxBodyBytes`, a problem+json answer with `connection: close` for requests Node cannot
+ * parse (`400 malformed`; `431 headers_too_large` past the header size limit), and port 8080 on
+ * `127.0.0.1` unless told otherwise. For listeners that make
  * the checks of {@link readNodeRequest} themselves.
  *
  * @example
@@ -364,10 +446,24 @@ export function serveNodeListener(
   options: ServeOptions = {},
 ): Promise<RunningServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
-  const server = createServer(
-    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
-    listener,
-  )
+  const timeouts = timeoutsOf(options)
+  const server = createServer({
+    requestTimeout: timeouts.request,
+    headersTimeout: timeouts.headers,
+    keepAliveTimeout: timeouts.keepAlive,
+    keepAliveTimeoutBuffer: Math.min(500, Math.floor(timeouts.keepAlive / 10)),
+    // Node checks the header and request timeouts only this often (30 s by default).
+    connectionsCheckingInterval: Math.max(
+      25,
+      Math.min(250, Math.floor(Math.min(timeouts.headers, timeouts.request) / 4)),
+    ),
+  })
+  const inFlight = new WeakMap<Duplex, InFlight>()
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    trackResponse(inFlight, req, res, timeouts.send)
+    listener(req, res)
+  }
+  server.on('request', serve)
   server.on('checkContinue', (req, res) => {
     const length = req.headers['content-length']
     if (length !== undefined && CONTENT_LENGTH.test(length) && Number(length) > maxBodyBytes) {
@@ -379,14 +475,10 @@ export function serveNodeListener(
       return
     }
     res.writeContinue()
-    listener(req, res)
+    serve(req, res)
   })
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-    } else {
-      socket.destroy()
-    }
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, inFlight.get(socket))
   })
   const host = options.host ?? '127.0.0.1'
   return new Promise((resolve, reject) => {
