@@ -56,15 +56,7 @@ export function readNodeBody(stream: NodeJS.ReadableStream, maxBytes: number): P
 }
 
 function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) {
-    const only = chunks[0] as Uint8Array
-    return new Uint8Array(only.buffer, only.byteOffset, only.byteLength)
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  const only = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, total)
+  // A plain Uint8Array view, as Web code expects, whatever the stream handed over.
+  return new Uint8Array(only.buffer, only.byteOffset, only.byteLength)
 }
