@@ -21,6 +21,8 @@ const EXPECTED_CODES: Record<string, number> = {
   duplicate_header: 400,
   component_unsupported: 400,
   body_too_large: 413,
+  headers_too_large: 431,
+  request_too_slow: 408,
   unsupported_media_type: 415,
   not_found: 404,
   method_not_allowed: 405,
@@ -65,6 +67,8 @@ const FAMILIES: Array<{ name: string; codes: string[]; make: Make; retryable: bo
       'duplicate_header',
       'component_unsupported',
       'body_too_large',
+      'headers_too_large',
+      'request_too_slow',
       'unsupported_media_type',
       'not_found',
       'method_not_allowed',
@@ -129,7 +133,7 @@ const FAMILIES: Array<{ name: string; codes: string[]; make: Make; retryable: bo
 describe('ERROR_CODES', () => {
   it('is the pinned table', () => {
     expect({ ...ERROR_CODES }).toEqual(EXPECTED_CODES)
-    expect(Object.keys(ERROR_CODES)).toHaveLength(35)
+    expect(Object.keys(ERROR_CODES)).toHaveLength(37)
   })
 
   it('uses lowercase snake_case codes and real HTTP error statuses', () => {

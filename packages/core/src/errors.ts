@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   duplicate_header: 400,
   component_unsupported: 400,
   body_too_large: 413,
+  headers_too_large: 431,
+  request_too_slow: 408,
   unsupported_media_type: 415,
   not_found: 404,
   method_not_allowed: 405,
@@ -66,6 +68,8 @@ export type RequestErrorCode =
   | 'duplicate_header'
   | 'component_unsupported'
   | 'body_too_large'
+  | 'headers_too_large'
+  | 'request_too_slow'
   | 'unsupported_media_type'
   | 'not_found'
   | 'method_not_allowed'

@@ -118,6 +118,8 @@ export {
   serializeAcceptSignature,
   serializeSignatures,
 } from './http-signatures/signature-fields.ts'
+export type { InternalProblem } from './internal-problem.ts'
+export { internalProblem } from './internal-problem.ts'
 // Strict JSON for untrusted input.
 export type { JsonObject, JsonValue, ParseJsonStrictOptions } from './json/parse-json-strict.ts'
 export { DEFAULT_JSON_MAX_DEPTH, isJsonObject, parseJsonStrict } from './json/parse-json-strict.ts'

@@ -10,7 +10,7 @@ const codes = Object.keys(ERROR_CODES).sort()
 const FAMILY: Record<string, string> = {}
 for (const [family, members] of Object.entries({
   RequestError:
-    'malformed invalid_json duplicate_header component_unsupported body_too_large unsupported_media_type not_found method_not_allowed',
+    'malformed invalid_json duplicate_header component_unsupported body_too_large headers_too_large request_too_slow unsupported_media_type not_found method_not_allowed',
   SignatureError:
     'signature_missing signature_invalid signature_expired component_missing digest_missing digest_mismatch replayed key_unknown algorithm_mismatch',
   TokenError: 'token_missing token_invalid token_expired token_revoked',

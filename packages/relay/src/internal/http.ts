@@ -7,6 +7,7 @@
  */
 import {
   type CountersignError,
+  internalProblem,
   isCountersignError,
   RequestError,
   readCapped,
@@ -25,12 +26,7 @@ export function baseHeaders(): Record<string, string> {
   }
 }
 
-const INTERNAL_PROBLEM = {
-  type: 'https://countersign.dev/errors#internal_error',
-  title: 'internal error',
-  status: 500,
-  code: 'internal_error',
-}
+const INTERNAL_PROBLEM = internalProblem()
 
 /** Converts anything thrown into a Countersign error, or `undefined` for an unexpected error. */
 export function asCountersignError(error: unknown): CountersignError | undefined {

@@ -1,14 +1,14 @@
 /**
  * The relay's own `node:http` listener (used by `serveRelay` for a `createRelay` handler) must
- * answer exactly as the shared Web listener of `@countersign/tokens/node` does: the same
+ * answer exactly as the shared Web listener of `@countersign/node-server` does: the same
  * refusals for malformed requests (duplicate headers, absolute-form targets, bad `Host`,
  * oversized bodies, `Expect: 100-continue`), and the same status, headers and body for every
  * route. Each raw request is sent to both servers and the answers compared.
  */
 import { connect } from 'node:net'
 import { createKeyRing, importKey } from '@countersign/core'
+import { serveHandler } from '@countersign/node-server'
 import { createSigningKeys, createUserTokens } from '@countersign/tokens'
-import { serveHandler } from '@countersign/tokens/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay } from '../create-relay.ts'
 import { RELAY_CORE } from '../internal/relay-input.ts'

@@ -1,6 +1,6 @@
 /**
  * The relay's own `node:http` listener: the checks of `readNodeRequest` from
- * `@countersign/tokens/node` (the same as `toWebRequest`'s: duplicate single-valued headers,
+ * `@countersign/node-server` (the same as `toWebRequest`'s: duplicate single-valued headers,
  * absolute-form targets, `Host`, `Content-Length` and the hard body cap, each a problem+json 4xx
  * with `connection: close`), then the relay's core called with the `IncomingMessage` itself,
  * and its answer written with `writeHead`/`end`: no Web `Request`, `Headers`, stream or
@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { RequestError } from '@countersign/core'
-import { type NodeListenerOptions, readNodeRequest, sendProblem } from '@countersign/tokens/node'
+import { type NodeListenerOptions, readNodeRequest, sendProblem } from '@countersign/node-server'
 import { checkReadBody } from '../internal/http.ts'
 import type { RelayCore, RelayInput } from '../internal/relay-input.ts'
 

@@ -1,12 +1,12 @@
 /**
  * Serving the relay with `node:http`. A handler from `createRelay` is served by the relay's own
- * listener, which makes the same checks as the shared one from `@countersign/tokens/node` (hard
+ * listener, which makes the same checks as the shared one from `@countersign/node-server` (hard
  * body cap; duplicate `Host`, `Content-Type`, `Content-Length`, `Authorization` and `Origin`
  * lines refused from the raw header lines; absolute-form request targets such as `POST
  * http://127.0.0.1:6379/x` refused; `Expect: 100-continue` answered only for bodies within the
  * cap) but calls the relay without building a Web `Request` and `Response`. Any other handler
  * (and a relay with `auth: custom`, whose hook gets a `Request`) is served by `serveHandler`
- * from `@countersign/tokens/node`. This module sets the relay's default port and re-exports
+ * from `@countersign/node-server`. This module sets the relay's default port and re-exports
  * the shared conversion, with `fieldLinesOf` from `@countersign/verifier/node`.
  *
  * @module
@@ -16,13 +16,12 @@ import {
   type ServeOptions,
   serveHandler,
   serveNodeListener,
-} from '@countersign/tokens/node'
+} from '@countersign/node-server'
 import { RELAY_CORE, type WithRelayCore } from '../internal/relay-input.ts'
 import { createRelayNodeListener } from './relay-listener.ts'
 
-export type { NodeListener, NodeListenerOptions } from '@countersign/tokens/node'
-export { createNodeListener, toWebRequest } from '@countersign/tokens/node'
-export { fieldLinesOf } from '@countersign/verifier/node'
+export type { NodeListener, NodeListenerOptions } from '@countersign/node-server'
+export { createNodeListener, fieldLinesOf, toWebRequest } from '@countersign/node-server'
 
 /** Options of {@link serveRelay}: those of `serveHandler`, with port 8787 by default. */
 export type ServeRelayOptions = ServeOptions

@@ -1,24 +1,25 @@
 /// <reference types="node" />
 /**
- * Node-only parts of `@countersign/tokens`: serving a Web handler with `node:http` (body cap,
- * duplicate-header and request-target checks) and the `countersign tokens serve` CLI.
+ * Node-only parts of `@countersign/tokens`: serving the token service with `node:http` and the
+ * `countersign tokens serve` CLI. The Node server itself lives in `@countersign/node-server`;
+ * its functions are re-exported here for code that imported them from this path.
  *
  * @module
  */
-export { runTokensCli } from './cli-main.ts'
 export type {
   NodeListener,
   NodeListenerOptions,
   NodeRequestParts,
   RunningServer,
   ServeOptions,
-} from './serve.ts'
+} from '@countersign/node-server'
 export {
   createNodeListener,
   readNodeRequest,
   sendProblem,
   serveHandler,
   serveNodeListener,
-  serveTokenService,
   toWebRequest,
-} from './serve.ts'
+} from '@countersign/node-server'
+export { runTokensCli } from './cli-main.ts'
+export { serveTokenService } from './serve.ts'

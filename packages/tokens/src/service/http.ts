@@ -7,6 +7,7 @@
 import {
   type CountersignError,
   type ErrorCode,
+  internalProblem,
   isCountersignError,
   RateLimitError,
 } from '@countersign/core'
@@ -61,15 +62,10 @@ export function errorHeaders(error: unknown): Record<string, string> {
 
 /** An RFC 9457 `application/problem+json` response for `error`, with optional extension members. */
 export function problem(error: unknown, extensions: Record<string, unknown> = {}): Response {
-  const { code, status } = classify(error)
+  const { status } = classify(error)
   const body: Record<string, unknown> = isCountersignError(error)
     ? { ...(error as CountersignError).toProblem() }
-    : {
-        type: 'https://countersign.dev/errors#internal_error',
-        title: 'internal error',
-        status,
-        code,
-      }
+    : { ...internalProblem() }
   Object.assign(body, extensions)
   return new Response(JSON.stringify(body), {
     status,

@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { type FieldLine, RequestError } from '@countersign/core'
+import { webRequestOf } from '@countersign/node-server'
 import { type AdapterCore, createAdapterCore, INTERNAL_ANSWER } from '../internal/adapter.ts'
 import type { ReceivedRequest, VerifiedRequest, VerifyRequestOptions } from '../types.ts'
 import {
@@ -162,27 +163,13 @@ export async function toWebRequest(
   options: ReadRequestOptions,
 ): Promise<{ request: Request; fieldLines: FieldLine[] }> {
   const message = await readRequestMessage(req, options)
-  const headers = new Headers()
-  try {
-    for (const [name, value] of message.headers) {
-      headers.append(name, value)
-    }
-  } catch {
-    throw new RequestError('malformed', 'a header cannot be represented')
-  }
   const { method, body } = message
   if (body.length > 0 && (method === 'GET' || method === 'HEAD')) {
     throw new RequestError('malformed', `a ${method} request cannot carry a body here`)
   }
-  let request: Request
-  try {
-    request = new Request(message.url, {
-      method,
-      headers,
-      ...(body.length === 0 ? {} : { body: body as Uint8Array<ArrayBuffer> }),
-    })
-  } catch {
-    throw new RequestError('malformed', 'the request cannot be represented')
+  const request = webRequestOf(method, String(message.url), message.headers, body)
+  if (request instanceof RequestError) {
+    throw request
   }
   return { request, fieldLines: message.headers }
 }

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { createMemoryStore, isCountersignError, RequestError } from '@countersign/core'
+import {
+  createMemoryStore,
+  internalProblem,
+  isCountersignError,
+  RequestError,
+} from '@countersign/core'
 import {
   acceptSignatureFor,
   compilePolicy,
@@ -347,10 +352,5 @@ export const INTERNAL_ANSWER: Answer = {
     'cache-control': 'no-store',
     connection: 'close',
   },
-  body: JSON.stringify({
-    type: 'https://countersign.dev/errors#internal_error',
-    title: 'internal error',
-    status: 500,
-    code: 'internal_error',
-  }),
+  body: JSON.stringify(internalProblem()),
 }

@@ -1,11 +1,13 @@
 /**
- * Node I/O shared by the `node:http`, Express and Fastify adapters: raw field lines, the capped
- * body read, the `checkContinue` guard and answers on a raw `ServerResponse`. Never exported.
+ * Node I/O shared by the `node:http`, Express and Fastify adapters, on top of
+ * `@countersign/node-server` (raw field lines, the capped body read): the checked body read,
+ * the `checkContinue` guard and answers on a raw `ServerResponse`. Never exported.
  *
  * @module
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { type FieldLine, RequestError } from '@countersign/core'
+import { RequestError } from '@countersign/core'
+import { fieldLinesOf, readNodeBody } from '@countersign/node-server'
 import type { Target } from '../../create-verifier.ts'
 import type { AdapterCore, Answer } from '../../internal/adapter.ts'
 import { addContinueGuard, type ContinueServer } from '../../internal/continue-guard.ts'
@@ -20,15 +22,8 @@ export interface CheckContinueOptions {
   match?: (req: IncomingMessage) => boolean
 }
 
-/** The field lines of `req`, in order, exactly as received. */
-export function fieldLinesOf(req: IncomingMessage): FieldLine[] {
-  const raw = req.rawHeaders
-  const lines: FieldLine[] = []
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    lines.push([raw[i] as string, raw[i + 1] as string])
-  }
-  return lines
-}
+/** Reads a byte stream to its end with a cap (the Fastify adapter's payload). */
+export { fieldLinesOf, readNodeBody as readStream }
 
 /** Whether the request announces a body (before reading it). */
 export function announcesBody(req: IncomingMessage): boolean {
@@ -63,60 +58,7 @@ export function readIncomingBody(
       )
     }
   }
-  return readStream(req, maxBytes)
-}
-
-/** Reads a byte stream to its end with a cap (shared with the Fastify adapter). */
-export function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = []
-    let total = 0
-    const cleanup = (): void => {
-      stream.removeListener('data', onData)
-      stream.removeListener('end', onEnd)
-      stream.removeListener('error', onError)
-      stream.removeListener('close', onClose)
-    }
-    const onData = (chunk: Uint8Array | string): void => {
-      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
-      total += bytes.byteLength
-      if (total > maxBytes) {
-        cleanup()
-        stream.pause()
-        reject(new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`))
-        return
-      }
-      chunks.push(bytes)
-    }
-    const onEnd = (): void => {
-      cleanup()
-      if (chunks.length === 1) {
-        const only = chunks[0] as Uint8Array
-        resolve(new Uint8Array(only.buffer, only.byteOffset, only.byteLength))
-        return
-      }
-      const out = new Uint8Array(total)
-      let offset = 0
-      for (const chunk of chunks) {
-        out.set(chunk, offset)
-        offset += chunk.byteLength
-      }
-      resolve(out)
-    }
-    const onError = (): void => {
-      cleanup()
-      reject(new RequestError('malformed', 'the request body could not be read'))
-    }
-    const onClose = (): void => {
-      cleanup()
-      reject(new RequestError('malformed', 'the request body could not be read'))
-    }
-    stream.on('data', onData)
-    stream.on('end', onEnd)
-    stream.on('error', onError)
-    stream.on('close', onClose)
-    stream.resume()
-  })
+  return readNodeBody(req, maxBytes)
 }
 
 /** Sends an answer on a raw `ServerResponse`; closes the connection when the body is unread. */

@@ -2,13 +2,11 @@ import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { RequestError } from '@countersign/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  type RunningServer,
-  readNodeRequest,
-  sendProblem,
-  serveNodeListener,
-  serveTokenService,
-} from './serve.ts'
+import { readNodeRequest } from './read-node-request.ts'
+import { sendProblem } from './send-problem.ts'
+import { serveHandler as serveTokenService } from './serve-handler.ts'
+import { serveNodeListener } from './serve-node-listener.ts'
+import type { RunningServer } from './types.ts'
 
 let running: RunningServer | undefined
 afterEach(async () => {
