@@ -67,7 +67,7 @@ export function errorPages(markdown: string): ErrorPage[] {
       family: current.family.name,
       familyIntro: dedent(current.family.intro),
       meaning: meaning!.trim(),
-      advice: advice.trim(),
+      advice: advice.trim().replace(/^\p{Ll}/u, (c) => c.toUpperCase()),
     })
     current = undefined
   }
