@@ -26,7 +26,8 @@ step "build" pnpm exec turbo run build --filter='./packages/*' --output-logs=err
 step "typecheck" pnpm exec turbo run typecheck --concurrency=2 --output-logs=errors-only
 step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1
 step "package checks (publint --strict, attw esm-only)" pnpm exec turbo run lint:package --filter='./packages/*' --concurrency=2 --output-logs=errors-only
-step "API reference and docs site (typedoc, zero warnings, links)" pnpm run docs
+step "API reference and docs site (typedoc, vitepress, zero warnings, links)" pnpm run docs
+step "docs site in Chromium (desktop and phone, screenshots in .test-results/screenshots)" pnpm --filter @countersign/docs run test:site
 if ls examples/*/package.json >/dev/null 2>&1; then
   step "examples end to end" pnpm exec turbo run test:e2e --filter='./examples/*' --concurrency=1
 fi
