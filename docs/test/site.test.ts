@@ -138,6 +138,13 @@ for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
       await shot(page, `${viewport}-landing`)
       await page.locator('.coming-from').scrollIntoViewIfNeeded()
       await shot(page, `${viewport}-landing-runtimes`)
+      if (!phone) {
+        // Dark mode: the switch in the nav bar.
+        await page.locator('.VPNavBarAppearance .VPSwitchAppearance').click()
+        await expect(page.locator('html').getAttribute('class')).resolves.toMatch(/\bdark\b/)
+        await page.evaluate(() => window.scrollTo(0, 0))
+        await shot(page, `${viewport}-landing-dark`)
+      }
       expect(errors).toEqual([])
     })
 
