@@ -26,7 +26,8 @@ step "build" pnpm exec turbo run build --filter='./packages/*' --output-logs=err
 step "typecheck" pnpm exec turbo run typecheck --concurrency=2 --output-logs=errors-only
 step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1
 step "package checks (publint --strict, attw esm-only)" pnpm exec turbo run lint:package --filter='./packages/*' --concurrency=2 --output-logs=errors-only
-step "API reference and docs site (typedoc, zero warnings, links)" pnpm run docs
+step "API reference and docs site (typedoc, vitepress, zero warnings, links)" pnpm run docs
+step "docs site in Chromium (desktop and phone, screenshots in .test-results/screenshots)" pnpm --filter @countersign/docs run test:site
 # Bun, Deno, workerd and Node 22, pinned from the npm registry (scripts/bootstrap.sh): for the
 # Deno, Bun and Worker examples and the conformance suite.
 . scripts/bootstrap.sh

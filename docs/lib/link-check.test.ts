@@ -47,4 +47,21 @@ describe('checkLinks', () => {
       ['../out.html', 'points outside the site'],
     ])
   })
+
+  it('resolves root-relative links under the base, with clean URLs, and reports the rest', () => {
+    const root = site({
+      'index.html':
+        '<a href="/docs/guides/a#s">1</a><a href="/docs/errors/">2</a><a href="/docs/guides/a.html">3</a>' +
+        '<a href="/docs/guides/b">4</a><a href="/other/x.html">5</a><a href="/docs/guides/a#nope">6</a>' +
+        '<a href="/docs/../../etc/passwd">7</a>',
+      'guides/a.html': '<h2 id="s">s</h2>',
+      'errors/index.html': '',
+    })
+    expect(checkLinks(root, { base: '/docs/' }).map((b) => [b.href, b.reason])).toEqual([
+      ['/docs/guides/b', 'no file guides/b'],
+      ['/other/x.html', 'root-relative link outside the base /docs/'],
+      ['/docs/guides/a#nope', 'no id "nope" in guides/a.html'],
+      ['/docs/../../etc/passwd', 'points outside the site'],
+    ])
+  })
 })

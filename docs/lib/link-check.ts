@@ -1,7 +1,9 @@
 /**
- * Checks every internal link of a generated static site: each relative `href`/`src` must name a
- * file that exists under the site root, and each `#fragment` an element id (or `<a name>`) in
- * the target page. External URLs (`https:`, `mailto:` …) are not fetched.
+ * Checks every internal link of a generated static site: each relative or root-relative
+ * (under the site's base path) `href`/`src` must name a file that exists under the site root, and
+ * each `#fragment` an element id (or `<a name>`) in the target page. A path without an extension
+ * is a clean URL, served as `path.html` or `path/index.html` as static hosts do. External URLs
+ * (`https:`, `mailto:` …) are not fetched.
  *
  * @module
  */
@@ -63,8 +65,35 @@ function isExternal(href: string): boolean {
   return /^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//')
 }
 
-/** Checks every `.html` page under `root`; returns the broken links, sorted by page. */
-export function checkLinks(root: string): BrokenLink[] {
+/** Options of {@link checkLinks}. */
+export interface CheckLinksOptions {
+  /**
+   * The path the site is served under, with a trailing slash (VitePress's `base`). Root-relative
+   * links must start with it. Without it, every root-relative link is reported.
+   */
+  base?: string
+}
+
+/** The file a static host serves for `target`: itself, `target.html` or `target/index.html`. */
+function servedFile(target: string): string {
+  if (existsSync(target) && statSync(target).isDirectory()) {
+    return join(target, 'index.html')
+  }
+  if (!existsSync(target) && extname(target) === '' && existsSync(`${target}.html`)) {
+    return `${target}.html`
+  }
+  return target
+}
+
+/**
+ * Checks every `.html` page under `root`; returns the broken links, sorted by page.
+ *
+ * @example
+ * ```ts
+ * for (const b of checkLinks('docs/dist', { base: '/' })) console.log(b.page, b.href, b.reason)
+ * ```
+ */
+export function checkLinks(root: string, options: CheckLinksOptions = {}): BrokenLink[] {
   const siteRoot = resolve(root)
   const files = walk(siteRoot)
   const idCache = new Map<string, Set<string>>()
@@ -96,22 +125,28 @@ export function checkLinks(root: string): BrokenLink[] {
       const fragment = hashAt === -1 ? '' : safeDecode(raw.slice(hashAt + 1))
       let target = file
       if (pathPart !== '') {
+        const { base } = options
         if (pathPart.startsWith('/')) {
-          broken.push({
-            page,
-            href: raw,
-            reason: 'root-relative link (breaks when hosted under a path)',
-          })
-          continue
+          if (base === undefined || !pathPart.startsWith(base)) {
+            broken.push({
+              page,
+              href: raw,
+              reason:
+                base === undefined
+                  ? 'root-relative link (breaks when hosted under a path)'
+                  : `root-relative link outside the base ${base}`,
+            })
+            continue
+          }
+          target = resolve(siteRoot, `./${safeDecode(pathPart.slice(base.length))}`)
+        } else {
+          target = resolve(dirname(file), safeDecode(pathPart))
         }
-        target = resolve(dirname(file), safeDecode(pathPart))
         if (target !== siteRoot && !target.startsWith(siteRoot + sep)) {
           broken.push({ page, href: raw, reason: 'points outside the site' })
           continue
         }
-        if (existsSync(target) && statSync(target).isDirectory()) {
-          target = join(target, 'index.html')
-        }
+        target = servedFile(target)
         if (!existsSync(target)) {
           broken.push({
             page,
