@@ -1,11 +1,11 @@
 /// <reference types="node" />
 /**
  * Node-only parts of `@countersign/tokens`: serving a Web handler with `node:http` (body cap,
- * duplicate-header and request-target checks) and the `countersign tokens serve` CLI.
+ * duplicate-header and request-target checks). The `countersign tokens serve` CLI is in
+ * `@countersign/cli`.
  *
  * @module
  */
-export { runTokensCli } from './cli-main.ts'
 export type {
   NodeListener,
   NodeListenerOptions,
