@@ -12,16 +12,6 @@ let jwk: JsonWebKey
 let pem: string
 const hmacSecret = toBase64Url(new Uint8Array(32).fill(3))
 
-function capture(): { write(text: string): void; text(): string } {
-  let out = ''
-  return {
-    write(text: string) {
-      out += text
-    },
-    text: () => out,
-  }
-}
-
 async function writeConfig(name: string, config: unknown): Promise<string> {
   const path = join(dir, name)
   await writeFile(path, JSON.stringify(config, null, 2))
