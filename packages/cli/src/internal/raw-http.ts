@@ -42,7 +42,7 @@ function splitLines(head: string): string[] {
   const crlf = raw[0]?.endsWith('\r') === true
   return raw.map((line, i) => {
     const body = crlf && line.endsWith('\r') ? line.slice(0, -1) : line
-    if (body.includes('\r') || (crlf && body === line && i < raw.length)) {
+    if (body.includes('\r') || (crlf && body === line)) {
       throw malformed(`line ${i + 1} does not end with CRLF like the others`)
     }
     return body
