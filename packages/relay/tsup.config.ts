@@ -7,7 +7,6 @@ export default defineConfig({
     index: 'src/index.ts',
     node: 'src/node/index.ts',
     verify: 'src/verify/index.ts',
-    cli: 'src/node/cli.ts',
   },
   external: [/^node:/, /^@countersign\//],
   removeNodeProtocol: false,

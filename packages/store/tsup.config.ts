@@ -3,7 +3,7 @@ import { baseConfig } from '../../tsup.config.base.ts'
 
 export default defineConfig({
   ...baseConfig,
-  entry: { sqlite: 'src/sqlite.ts', redis: 'src/redis.ts' },
+  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', redis: 'src/redis.ts' },
   platform: 'node',
   external: ['node:sqlite', 'redis', '@countersign/core'],
   // `sqlite` exists only as `node:sqlite`: keep the protocol on every built-in import.

@@ -3,7 +3,7 @@ import { baseConfig } from '../../tsup.config.base.ts'
 
 export default defineConfig({
   ...baseConfig,
-  entry: { index: 'src/index.ts', node: 'src/node/index.ts', cli: 'src/node/cli.ts' },
+  entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
   external: [/^node:/, /^@countersign\//],
   removeNodeProtocol: false,
 })

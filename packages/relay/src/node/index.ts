@@ -1,12 +1,10 @@
 /**
  * Node-only parts of `@countersign/relay`: serving a Web handler with `node:http` (body cap,
- * duplicate-header and request-target checks), loading a relay config file, and the
- * `countersign-relay` CLI.
+ * duplicate-header and request-target checks) and loading a relay config file. The
+ * `countersign relay` CLI is in `@countersign/cli`.
  *
  * @module
  */
-export type { RelayCliIo } from './cli-main.ts'
-export { runRelayCli } from './cli-main.ts'
 export type { LoadedRelayConfig, LoadRelayConfigOptions } from './load-relay-config.ts'
 export { loadRelayConfig } from './load-relay-config.ts'
 export type {

@@ -5,23 +5,12 @@ import { generateKeyPair, toBase64Url } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RelayConfigError } from '../config/validate-relay-config.ts'
 import { createRelay } from '../create-relay.ts'
-import { runRelayCli } from './cli-main.ts'
 import { loadRelayConfig } from './load-relay-config.ts'
 
 let dir: string
 let jwk: JsonWebKey
 let pem: string
 const hmacSecret = toBase64Url(new Uint8Array(32).fill(3))
-
-function capture(): { write(text: string): void; text(): string } {
-  let out = ''
-  return {
-    write(text: string) {
-      out += text
-    },
-    text: () => out,
-  }
-}
 
 async function writeConfig(name: string, config: unknown): Promise<string> {
   const path = join(dir, name)
@@ -149,59 +138,5 @@ describe('loadRelayConfig', () => {
     )
     await writeFile(join(dir, 'broken.json'), '{')
     await expect(loadRelayConfig(join(dir, 'broken.json'))).rejects.toThrow(/is not valid JSON/)
-  })
-})
-
-describe('countersign-relay CLI', () => {
-  it('check validates a config file', async () => {
-    const path = await writeConfig('check.json', baseConfig())
-    const stdout = capture()
-    expect(await runRelayCli(['check', '--config', path], { stdout, env })).toBe(0)
-    expect(stdout.text()).toContain('ok (2 targets)')
-    const stderr = capture()
-    const bad = await writeConfig('check-bad.json', { ...baseConfig(), maxBatchSize: 0 })
-    expect(await runRelayCli(['check', '--config', bad], { stderr, env })).toBe(1)
-    expect(stderr.text()).toContain('maxBatchSize: must be an integer from 1 to 100')
-  })
-
-  it('keygen prints a key entry that a config accepts', async () => {
-    const stdout = capture()
-    expect(await runRelayCli(['keygen', '--kid', 'relay-new'], { stdout })).toBe(0)
-    const entry = JSON.parse(stdout.text()) as { keyId: string; privateJwk: JsonWebKey }
-    expect(entry.keyId).toBe('relay-new')
-    const path = await writeConfig('keygen.json', { ...baseConfig(), keys: [entry] })
-    const loaded = await loadRelayConfig(path, { env })
-    await loaded.close()
-  })
-
-  it('relay serve runs the relay until stopped', async () => {
-    const path = await writeConfig('serve.json', baseConfig())
-    const stderr = capture()
-    const controller = new AbortController()
-    const running = runRelayCli(['relay', 'serve', '--config', path, '--port', '0'], {
-      stderr,
-      env,
-      signal: controller.signal,
-    })
-    let url: string | undefined
-    for (let i = 0; i < 100 && url === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      url = /listening on (\S+)/.exec(stderr.text())?.[1]
-    }
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    const health = await fetch(`${url}/healthz`)
-    expect(await health.json()).toEqual({ status: 'ok' })
-    const refused = await fetch(`${url}/secure-request`, { method: 'POST', body: '{}' })
-    expect(refused.status).toBe(401)
-    controller.abort()
-    expect(await running).toBe(0)
-  })
-
-  it('prints usage for no command and unknown commands', async () => {
-    const stderr = capture()
-    expect(await runRelayCli([], { stderr })).toBe(2)
-    expect(await runRelayCli(['launch'], { stderr })).toBe(2)
-    expect(await runRelayCli(['serve', 'stray'], { stderr })).toBe(2)
-    expect(stderr.text()).toContain('Usage: countersign-relay')
   })
 })

@@ -1,8 +1,8 @@
 /// <reference types="node" />
 /**
- * Node-only parts of `@countersign/tokens`: serving the token service with `node:http` and the
- * `countersign tokens serve` CLI. The Node server itself lives in `@countersign/node-server`;
- * its functions are re-exported here for code that imported them from this path.
+ * Node-only parts of `@countersign/tokens`: serving the token service with `node:http`. The Node
+ * server itself lives in `@countersign/node-server`; its functions are re-exported here for code
+ * that imported them from this path. The `countersign tokens serve` CLI is in `@countersign/cli`.
  *
  * @module
  */

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRedisStore } from '@countersign/store/redis'
+import { createApiKeys, createParameterTokens } from '@countersign/tokens'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createParameterTokens } from '../src/parameter-tokens.ts'
 import { adminCreateKey, type CliProcess, freePort, postJson, startCli } from './helpers.ts'
 
 /**
@@ -213,7 +213,6 @@ describe('countersign tokens serve (Redis)', () => {
 async function createAdmin(): Promise<string> {
   const store = await createRedisStore({ url: redisUrl(), prefix })
   try {
-    const { createApiKeys } = await import('../src/api-keys.ts')
     const keys = createApiKeys({ store, masterKey })
     return (await keys.createApiKey({ name: 'test-admin', scopes: ['admin'] })).key
   } finally {
