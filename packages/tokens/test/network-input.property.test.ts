@@ -8,10 +8,11 @@
  * `FUZZ_SEED` / `FUZZ_RUNS` override it (`scripts/fuzz.mjs`).
  */
 import { createMemoryStore, isCountersignError } from '@countersign/core'
+import type { RunningServer } from '@countersign/node-server'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKeys } from '../src/api-keys.ts'
-import { type RunningServer, serveTokenService } from '../src/node/serve.ts'
+import { serveTokenService } from '../src/node/serve.ts'
 import { createParameterTokens } from '../src/parameter-tokens.ts'
 import { createTokenService, TOKEN_SERVICE_SCOPES } from '../src/service/token-service.ts'
 

@@ -21,5 +21,4 @@ export {
   serveNodeListener,
   toWebRequest,
 } from '@countersign/node-server'
-export { runTokensCli } from './cli-main.ts'
 export { serveTokenService } from './serve.ts'

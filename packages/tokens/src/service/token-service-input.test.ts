@@ -3,9 +3,10 @@
  * route refuses unknown members and values outside their documented range, naming the member.
  */
 import { createMemoryStore } from '@countersign/core'
+import type { RunningServer } from '@countersign/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKeys } from '../api-keys.ts'
-import { type RunningServer, serveTokenService } from '../node/serve.ts'
+import { serveTokenService } from '../node/serve.ts'
 import { createParameterTokens } from '../parameter-tokens.ts'
 import { createSigningKeys } from '../signing-keys.ts'
 import { createTokenService, TOKEN_SERVICE_SCOPES } from './token-service.ts'
