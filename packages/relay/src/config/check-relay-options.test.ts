@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { checkRelayOptions, validateRelayConfig } from './validate-relay-config.ts'
+
+const auth = { type: 'oidc', issuer: 'x', audience: 'a', jwksUrl: 'https://x/jwks' }
+const target = {
+  id: 'hmac',
+  baseUrl: 'https://api.example.com',
+  signing: { algorithm: 'hmac-sha256', secret: new Uint8Array(32) },
+}
+
+function issuesOf(check: (input: unknown) => unknown, input: unknown): string[] {
+  try {
+    check(input)
+  } catch (error) {
+    return (error as Error).message.split('\n')
+  }
+  return []
+}
+
+describe('the two read modes of one shape', () => {
+  it('accepts runtime objects only in code', () => {
+    expect(issuesOf(checkRelayOptions, { auth, targets: [target], resolver: () => [] })).toEqual([])
+    expect(issuesOf(validateRelayConfig, { auth, targets: [target] })).toEqual([
+      'targets[0].signing.secret: must be a string, { "env": "NAME" } or { "file": "path" }',
+    ])
+  })
+
+  it('names the members of its own mode in unknown-option hints', () => {
+    expect(issuesOf(checkRelayOptions, { auth, targets: [target], server: {} })).toEqual([
+      'server: unknown option (expected one of keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment, resolver)',
+    ])
+    expect(issuesOf(validateRelayConfig, { auth, targets: [], resolver: 'x' })[0]).toBe(
+      'resolver: unknown option (expected one of $schema, server, keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment)',
+    )
+  })
+
+  it('reads secrets by reference only in the file', () => {
+    const ref = { ...target, skapiCompat: { apiKey: { env: 'API_KEY' } } }
+    expect(issuesOf(checkRelayOptions, { auth, targets: [ref] })).toEqual([
+      'targets[0].skapiCompat.apiKey: must be a string, got an object',
+    ])
+  })
+
+  it('has the custom authenticator and code key sources only in code', () => {
+    const custom = { type: 'custom', authenticate: () => undefined }
+    expect(issuesOf(checkRelayOptions, { auth: custom, targets: [target] })).toEqual([])
+    expect(issuesOf(checkRelayOptions, { auth: { type: 'custom' }, targets: [target] })).toEqual([
+      'auth.authenticate: must be a function (request) => user',
+    ])
+    const withKeys = { type: 'countersign', issuer: 'i', audience: 'a', keys: [] }
+    expect(issuesOf(checkRelayOptions, { auth: withKeys, targets: [target] })).toEqual([])
+    expect(issuesOf(validateRelayConfig, { auth: withKeys, targets: [target] })).toContain(
+      'auth.keys: unknown option (expected one of type, issuer, audience, jwks, jwksUrl, cache)',
+    )
+  })
+
+  it('reports a null where a value belongs, not as if it were absent', () => {
+    const nullAlgorithm = { ...target, signing: { algorithm: null } }
+    expect(issuesOf(checkRelayOptions, { auth, targets: [nullAlgorithm], keys: [] })).toEqual([
+      'targets[0].signing.algorithm: must be "ed25519" or "hmac-sha256"',
+    ])
+  })
+
+  it('requires the file $schema to be a string', () => {
+    expect(issuesOf(validateRelayConfig, { $schema: 1, auth, targets: [target] })).toContain(
+      '$schema: must be a non-empty string, got a number',
+    )
+  })
+})

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { relayConfigJsonSchema } from './relay-config-json-schema.ts'
+
+type Schema = { properties?: Record<string, Schema>; oneOf?: Schema[]; required?: string[] }
+
+const committed = JSON.parse(
+  readFileSync(new URL('../../config.schema.json', import.meta.url), 'utf8'),
+) as Schema
+
+describe('config.schema.json', () => {
+  it('is what the config shape generates (run `pnpm --filter @countersign/relay schema`)', () => {
+    expect(committed).toEqual(relayConfigJsonSchema())
+  })
+
+  it('states the file members, with the code-only ones left out', () => {
+    expect(Object.keys(committed.properties ?? {})).toEqual([
+      '$schema',
+      'server',
+      'keys',
+      'targets',
+      'auth',
+      'store',
+      'rateLimit',
+      'maxRequestBytes',
+      'maxJsonDepth',
+      'maxBatchSize',
+      'signatureTtlSeconds',
+      'connectTimeoutMs',
+      'audit',
+      'cors',
+      'localDevelopment',
+    ])
+    expect(committed.required).toEqual(['targets', 'auth'])
+    const auth = committed.properties?.auth?.oneOf ?? []
+    expect(auth.map((variant) => variant.properties?.type)).toEqual([
+      { const: 'countersign' },
+      { const: 'introspection' },
+      { const: 'oidc' },
+    ])
+    expect(Object.keys(auth[0]?.properties ?? {})).not.toContain('denylist')
+    expect(auth[1]?.required).toEqual(['type', 'url', 'apiKey', 'issuer', 'audience'])
+  })
+
+  it('is exported by the package', () => {
+    const manifest = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { files: string[]; exports: Record<string, unknown> }
+    expect(manifest.files).toContain('config.schema.json')
+    expect(manifest.exports['./config.schema.json']).toBe('./config.schema.json')
+  })
+})
