@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { relayConfigJsonSchema } from './relay-config-json-schema.ts'
+import { validateRelayConfig } from './validate-relay-config.ts'
 
 type Schema = { properties?: Record<string, Schema>; oneOf?: Schema[]; required?: string[] }
 
@@ -49,4 +50,17 @@ describe('config.schema.json', () => {
     expect(manifest.files).toContain('config.schema.json')
     expect(manifest.exports['./config.schema.json']).toBe('./config.schema.json')
   })
+})
+
+describe('the config files in the guides', () => {
+  it.each(['../../../../docs/guides/relay.md', '../../../../docs/guides/migrate-from-skapi.md'])(
+    '%s names the schema and validates',
+    (guide) => {
+      const text = readFileSync(new URL(guide, import.meta.url), 'utf8')
+      const block = /```json\n([\s\S]*?)```/.exec(text)?.[1]
+      const config = JSON.parse(block ?? 'null') as { $schema?: string }
+      expect(config.$schema).toBe('./node_modules/@countersign/relay/config.schema.json')
+      expect(validateRelayConfig(config)).toBe(config)
+    },
+  )
 })
