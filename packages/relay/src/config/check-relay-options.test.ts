@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest'
-import { checkRelayOptions, validateRelayConfig } from './validate-relay-config.ts'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import {
+  checkRelayOptions,
+  type RelayFileAuth,
+  type RelayFileConfig,
+  type RelayFileKey,
+  type RelayFileTarget,
+  type SecretRef,
+  validateRelayConfig,
+} from './validate-relay-config.ts'
 
 const auth = { type: 'oidc', issuer: 'x', audience: 'a', jwksUrl: 'https://x/jwks' }
 const target = {
@@ -65,5 +73,25 @@ describe('the two read modes of one shape', () => {
     expect(issuesOf(validateRelayConfig, { $schema: 1, auth, targets: [target] })).toContain(
       '$schema: must be a non-empty string, got a number',
     )
+  })
+})
+
+describe('the file types the shape states', () => {
+  // Checked by `pnpm typecheck` (tsconfig.test.json).
+  it('names each part and its members', () => {
+    expectTypeOf<RelayFileConfig['targets']>().toEqualTypeOf<RelayFileTarget[]>()
+    expectTypeOf<RelayFileConfig['auth']>().toEqualTypeOf<RelayFileAuth>()
+    expectTypeOf<NonNullable<RelayFileConfig['keys']>>().toEqualTypeOf<RelayFileKey[]>()
+    expectTypeOf<RelayFileTarget['id']>().toEqualTypeOf<string>()
+    expectTypeOf<RelayFileTarget['timeoutMs']>().toEqualTypeOf<number | undefined>()
+    expectTypeOf<NonNullable<RelayFileTarget['skapiCompat']>['apiKey']>().toEqualTypeOf<SecretRef>()
+    expectTypeOf<RelayFileConfig['audit']>().toEqualTypeOf<
+      'none' | 'stdout' | 'stderr' | undefined
+    >()
+    expectTypeOf<RelayFileAuth['type']>().toEqualTypeOf<'countersign' | 'introspection' | 'oidc'>()
+    expectTypeOf<
+      Extract<RelayFileAuth, { type: 'introspection' }>['apiKey']
+    >().toEqualTypeOf<SecretRef>()
+    expectTypeOf<'resolver' extends keyof RelayFileConfig ? true : false>().toEqualTypeOf<false>()
   })
 })
