@@ -36,8 +36,6 @@ const JWS_ALGS = [
   'Ed25519',
 ]
 
-const nonEmptyText = text()
-
 /** Whether `url` is https, or http to a loopback host. */
 function isSecureUrl(url: URL): boolean {
   if (url.protocol === 'https:') {
@@ -47,17 +45,12 @@ function isSecureUrl(url: URL): boolean {
 }
 
 /** The URL of a service the relay calls: https without userinfo (http only for localhost). */
-const serviceUrl = custom<string>(
-  { type: 'string', format: 'uri', pattern: '^https?://' },
-  (value, path, ctx, parent) => {
-    const before = ctx.issues.length
-    nonEmptyText.check(value, path, ctx, parent)
-    if (ctx.issues.length > before) {
-      return
-    }
+const serviceUrl = text({
+  format: 'uri',
+  further(value, path, ctx) {
     let url: URL
     try {
-      url = new URL(value as string)
+      url = new URL(value)
     } catch {
       report(ctx, path, 'must be an absolute URL')
       return
@@ -66,7 +59,7 @@ const serviceUrl = custom<string>(
       report(ctx, path, 'must be an https URL without userinfo (http only for localhost)')
     }
   },
-)
+})
 
 const audience = custom<string | string[]>(
   {

@@ -28,32 +28,25 @@ import {
 } from './shape-kit.ts'
 import { targets } from './target-shape.ts'
 
-function originShape(example: string) {
-  return custom<string>({ type: 'string', format: 'uri' }, (value, path, ctx) => {
-    let ok = false
-    if (typeof value === 'string') {
-      try {
-        ok = new URL(value).origin === value
-      } catch {
-        ok = false
-      }
-    }
-    if (!ok) {
-      report(ctx, path, `must be an origin such as ${example}`)
-    }
-  })
+function isOrigin(value: unknown): boolean {
+  try {
+    return typeof value === 'string' && new URL(value).origin === value
+  } catch {
+    return false
+  }
 }
 
 const server = object({
   port: optional(integer(0, 65_535), 'The port. Default 8787.'),
   host: optional(text(), 'The interface. Default 127.0.0.1.'),
   origin: optional(
-    custom<string>({ type: 'string', format: 'uri' }, (value, path, ctx, parent) => {
-      const before = ctx.issues.length
-      text().check(value, path, ctx, parent)
-      if (ctx.issues.length === before) {
-        originShape('https://relay.example').check(value, path, ctx, parent)
-      }
+    text({
+      format: 'uri',
+      further(value, path, ctx) {
+        if (!isOrigin(value)) {
+          report(ctx, path, 'must be an origin such as https://relay.example')
+        }
+      },
     }),
     'The public origin clients use, e.g. https://relay.example (for the request URL).',
   ),
@@ -136,7 +129,14 @@ export const relayConfigShape = object(
     cors: optional(
       object({
         allowedOrigins: required(
-          list(originShape('https://app.example'), { notArray: 'must be an array of origins' }),
+          list(
+            custom<string>({ type: 'string', format: 'uri' }, (value, path, ctx) => {
+              if (!isOrigin(value)) {
+                report(ctx, path, 'must be an origin such as https://app.example')
+              }
+            }),
+            { notArray: 'must be an array of origins' },
+          ),
           'Browser origins allowed to call the relay.',
           'must be an array of origins',
         ),

@@ -170,14 +170,23 @@ export function boolean(): Shape<boolean> {
   })
 }
 
-/**
- * A non-empty string; with `pattern`, one matching it (else `hint`). With `strict`, anything
- * that does not match (a non-string too) gets the hint.
- */
-export function text(
-  options: { pattern?: RegExp; hint?: string; strict?: boolean; format?: string } = {},
-): Shape<string> {
-  const { pattern, hint = 'is not valid', strict = false, format } = options
+/** Options of {@link text}. */
+export interface TextOptions {
+  /** A pattern the string must match (also in the JSON Schema). */
+  pattern?: RegExp
+  /** The issue when it does not. */
+  hint?: string
+  /** Give the hint for a non-string too (not `must be a non-empty string, got …`). */
+  strict?: boolean
+  /** The JSON Schema `format`. */
+  format?: string
+  /** Checks further a string that passed the above. */
+  further?: (text: string, path: string, ctx: Ctx, parent: Obj) => void
+}
+
+/** A non-empty string; with `pattern`, one matching it (else `hint`); then `further`. */
+export function text(options: TextOptions = {}): Shape<string> {
+  const { pattern, hint = 'is not valid', strict = false, format, further } = options
   return custom(
     {
       type: 'string',
@@ -185,11 +194,13 @@ export function text(
       ...(pattern === undefined ? {} : { pattern: pattern.source }),
       ...(format === undefined ? {} : { format }),
     },
-    (value, path, ctx) => {
+    (value, path, ctx, parent) => {
       if (typeof value !== 'string' || value.length === 0) {
         report(ctx, path, strict ? hint : `must be a non-empty string, got ${describe(value)}`)
       } else if (pattern !== undefined && !pattern.test(value)) {
         report(ctx, path, hint)
+      } else {
+        further?.(value, path, ctx, parent)
       }
     },
   )

@@ -53,22 +53,16 @@ function baseUrlIssues(url: URL, target: Obj, ctx: Ctx): string[] {
   return issues
 }
 
-const nonEmptyText = text()
-const baseUrl = custom<string>(
-  { type: 'string', format: 'uri', pattern: '^https?://' },
-  (value, path, ctx, target) => {
-    const before = ctx.issues.length
-    nonEmptyText.check(value, path, ctx, target)
-    if (ctx.issues.length > before) {
-      return
-    }
-    const parsed = parseBaseUrl(value as string)
+const baseUrl = text({
+  format: 'uri',
+  further(value, path, ctx, target) {
+    const parsed = parseBaseUrl(value)
     const issues = 'error' in parsed ? [parsed.error] : baseUrlIssues(parsed.url, target, ctx)
     for (const issue of issues) {
       report(ctx, path, issue)
     }
   },
-)
+})
 
 /** Whether `value` looks like an imported core key. */
 export function isKeyLike(value: unknown): value is { algorithm: string; type: string } {
