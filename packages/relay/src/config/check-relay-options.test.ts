@@ -95,3 +95,23 @@ describe('the file types the shape states', () => {
     expectTypeOf<'resolver' extends keyof RelayFileConfig ? true : false>().toEqualTypeOf<false>()
   })
 })
+
+describe('names that objects inherit', () => {
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'are not variants or members: %s',
+    (name) => {
+      const parsed = JSON.parse(
+        `{"auth": {"type": "${name}"}, "targets": [], "${name}": {}}`,
+      ) as unknown
+      expect(issuesOf(validateRelayConfig, parsed)).toEqual([
+        `${name}: unknown option (expected one of $schema, server, keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment)`,
+        'targets: must list at least one target',
+        'auth.type: must be one of countersign, introspection, oidc',
+      ])
+      const store = JSON.parse(`{"type": "${name}"}`) as unknown
+      expect(issuesOf(validateRelayConfig, { auth, targets: [target], store })).toContain(
+        'store.type: must be one of memory, redis, sqlite',
+      )
+    },
+  )
+})
