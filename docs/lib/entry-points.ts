@@ -29,7 +29,7 @@ export interface EntryPoint {
 const ENTRY_OVERRIDES: Readonly<Record<string, string>> = {}
 
 /** Export keys that are not code. */
-const NON_CODE_EXPORTS = new Set(['./package.json'])
+const NON_CODE_EXPORTS = new Set(['./package.json', './config.schema.json'])
 
 interface PackageJson {
   name?: string

@@ -2,6 +2,11 @@
  * Loading a relay config file: read, validate (every issue with its JSON path), resolve
  * secrets from the environment or files, import the keys, and create the store and audit sink.
  *
+ * This is the one place the file form maps onto the options of `createRelay`: `server` and
+ * `$schema` exist only in the file; `keys`, `store` and `audit` are settings in the file and
+ * objects in code; `{ "env" }`/`{ "file" }` secrets become strings (HMAC secrets bytes). Every
+ * other member is the same in both.
+ *
  * @module
  */
 import { readFile } from 'node:fs/promises'
@@ -127,12 +132,8 @@ async function loadKeys(config: RelayFileConfig, r: Resolver): Promise<KeyRing |
 async function loadTargets(config: RelayFileConfig, r: Resolver): Promise<RelayTarget[]> {
   const targets: RelayTarget[] = []
   for (const [i, target] of config.targets.entries()) {
-    const out: RelayTarget = { id: target.id, baseUrl: target.baseUrl }
-    for (const key of ['timeoutMs', 'maxBodyBytes', 'allowPrivateNetwork', 'allowHttp'] as const) {
-      if (target[key] !== undefined) {
-        ;(out as unknown as Record<string, unknown>)[key] = target[key]
-      }
-    }
+    const { signing: _signing, skapiCompat: _skapi, ...plain } = target
+    const out: RelayTarget = { ...plain }
     if (target.signing !== undefined) {
       const { algorithm, secret, keyId } = target.signing
       out.signing = {
@@ -252,29 +253,19 @@ export async function loadRelayConfig(
     await store?.close()
     throw new RelayConfigError(r.issues)
   }
+  // The members the file states differently (references, file keys, store and audit settings)
+  // are mapped above; every other member means the same in code and is passed on as it is.
+  const { $schema: _schema, server: _server, keys: _keys, store: _store, audit, ...shared } = config
   const relay: RelayOptions = {
+    ...shared,
     targets,
     auth,
     store,
     ...(keys === undefined ? {} : { keys }),
   }
-  for (const key of [
-    'rateLimit',
-    'maxRequestBytes',
-    'maxJsonDepth',
-    'maxBatchSize',
-    'signatureTtlSeconds',
-    'connectTimeoutMs',
-    'cors',
-    'localDevelopment',
-  ] as const) {
-    if (config[key] !== undefined) {
-      ;(relay as unknown as Record<string, unknown>)[key] = config[key]
-    }
-  }
-  if (config.audit === 'stdout') {
+  if (audit === 'stdout') {
     relay.audit = jsonLinesSink(process.stdout)
-  } else if (config.audit === 'stderr') {
+  } else if (audit === 'stderr') {
     relay.audit = jsonLinesSink(process.stderr)
   }
   return {

@@ -95,6 +95,35 @@ describe('loadRelayConfig', () => {
     }
   })
 
+  it('passes the shared members on as they are and keeps the file-only ones out', async () => {
+    const shared = {
+      maxRequestBytes: 4096,
+      maxJsonDepth: 8,
+      signatureTtlSeconds: 30,
+      connectTimeoutMs: 2000,
+      cors: { allowedOrigins: ['https://app.example'], maxAgeSeconds: 60 },
+      localDevelopment: true,
+    }
+    const path = await writeConfig('shared.json', {
+      $schema: './node_modules/@countersign/relay/config.schema.json',
+      ...baseConfig(),
+      ...shared,
+      audit: 'none',
+      store: { type: 'memory', maxEntries: 10 },
+    })
+    const loaded = await loadRelayConfig(path, { env })
+    try {
+      expect(loaded.options).toMatchObject(shared)
+      expect(Object.keys(loaded.options)).not.toContain('$schema')
+      expect(Object.keys(loaded.options)).not.toContain('server')
+      expect(loaded.options.audit).toBeUndefined()
+      expect(typeof loaded.options.store?.hit).toBe('function')
+      await createRelay(loaded.options).close()
+    } finally {
+      await loaded.close()
+    }
+  })
+
   it('accepts the relay section of a countersign.config.json', async () => {
     const path = await writeConfig('countersign.config.json', {
       tokens: { issuer: 'x' },
