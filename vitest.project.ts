@@ -12,6 +12,10 @@ export function countersignProject(dir: string, test: NonNullable<ViteUserConfig
       name,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       restoreMocks: true,
+      // Property tests run hundreds of cases; on 2 shared cores a busy machine can take longer than
+      // Vitest's 5 s default without anything being wrong. No test asserts a duration.
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
       reporters: ['default', 'json'],
       outputFile: { json: resolve(dir, '../../.test-results', `${name}.json`) },
       ...test,
