@@ -570,6 +570,16 @@ function verifyGroup(alg: Alg, targets: { raw: number; peer?: number }): Group {
         note: 'includes building the Request (~10 µs here), as a Fetch-style server does',
       },
       {
+        name: 'Request build + body read, no verifying',
+        fn: async () => {
+          const st = s()
+          const m = st.pool[(st.request.i + 1) % st.pool.length] as SignedMessage
+          const request = new Request(m.url, { method: m.method, headers: m.record, body: m.body })
+          return [request.headers.get('signature-input'), await request.arrayBuffer()]
+        },
+        note: 'the floor of verifying a Fetch Request: build it as a Fetch-style server hands it over and read its body; no parsing, no crypto',
+      },
+      {
         name: 'http-message-signatures',
         fn: async () => {
           const st = s()
