@@ -95,9 +95,9 @@ describe('signRequestInit', () => {
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":1}' },
       ],
       ['string, no type', { method: 'PUT', body: 'plain é' }],
-      ['bytes', { method: 'POST', body: utf8('raw bytes') }],
+      ['bytes', { method: 'POST', body: utf8('raw bytes') as Uint8Array<ArrayBuffer> }],
       ['ArrayBuffer', { method: 'POST', body: utf8('ab').buffer as ArrayBuffer }],
-      ['DataView', { method: 'POST', body: new DataView(utf8('xxview').buffer, 2) }],
+      ['DataView', { method: 'POST', body: new DataView(utf8('xxview').buffer as ArrayBuffer, 2) }],
       ['URLSearchParams', { method: 'POST', body: new URLSearchParams({ a: '1', b: 'é' }) }],
       ['Blob', { method: 'POST', body: new Blob(['blob'], { type: 'text/csv' }) }],
       [
