@@ -5,11 +5,18 @@
  */
 import { type FieldLine, type HttpMessage, utf8 } from '@countersign/core'
 import { createPlan, type Plan, withCallOptions } from './internal/plan.ts'
-import { type FieldSource, readBody, signFields } from './internal/sign-message.ts'
+import { signInitWith } from './internal/sign-init.ts'
+import {
+  type FieldSource,
+  readBody,
+  signFields,
+  withSignedFields,
+} from './internal/sign-message.ts'
 import type {
   RequestMessage,
   SignCallOptions,
   SignedFields,
+  SignedRequestInit,
   Signer,
   SignRequestOptions,
   SignResponseCallOptions,
@@ -41,6 +48,13 @@ export function createSigner(options: SignResponseOptions): Signer {
     signMessage(message: RequestMessage, call?: SignCallOptions): Promise<SignedFields> {
       return signMessageWith(message, withCallOptions(requestPlan, call, options))
     },
+    signRequestInit(
+      url: string | URL,
+      init?: RequestInit,
+      call?: SignCallOptions,
+    ): Promise<SignedRequestInit> {
+      return signInitWith(url, init, withCallOptions(requestPlan, call, options))
+    },
     async signResponse(response: Response, call?: SignResponseCallOptions): Promise<Response> {
       const related = call?.request ?? options.request
       return signResponseWith(response, withCallOptions(responsePlan, call, options), related)
@@ -62,12 +76,15 @@ export async function signRequestWith(request: Request, plan: Plan): Promise<Req
     throw new TypeError('expected a Request')
   }
   const body = await readBody(request)
+  // Signed from the field lines of the request's Headers (lowercase names, values combined as
+  // `get` combines them: the same signature base), so the only `Headers` built is the new
+  // Request's own.
+  const lines: FieldLine[] = [...request.headers]
   const fields = await signFields(
-    { kind: 'request', method: request.method, url: request.url, headers: request.headers, body },
+    { kind: 'request', method: request.method, url: request.url, headers: lines, body },
     plan,
   )
-  const headers = new Headers(request.headers)
-  setFields(headers, fields)
+  const headers = withSignedFields(lines, fields)
   return body === undefined
     ? new Request(request, { headers })
     : new Request(request, { headers, body: body as BodyInit })

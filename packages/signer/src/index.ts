@@ -11,6 +11,7 @@ export type { SignIcypeasOptions } from './sign-icypeas.ts'
 export { signIcypeas } from './sign-icypeas.ts'
 export { signMessage } from './sign-message.ts'
 export { signRequest } from './sign-request.ts'
+export { signRequestInit } from './sign-request-init.ts'
 export { signResponse } from './sign-response.ts'
 export type {
   KeyMaterial,
@@ -18,6 +19,7 @@ export type {
   SignatureOptions,
   SignCallOptions,
   SignedFields,
+  SignedRequestInit,
   Signer,
   SigningKey,
   SignOffload,

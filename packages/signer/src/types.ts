@@ -175,6 +175,17 @@ export interface SignedFields {
   signature: string
 }
 
+/**
+ * What {@link signRequestInit} returns: the caller's `RequestInit` with the method as fetch
+ * sends it, the headers as `[name, value]` lines including the signature fields, and the body
+ * that was signed. Pass it to `fetch` unchanged.
+ */
+export interface SignedRequestInit extends RequestInit {
+  method: string
+  headers: [string, string][]
+  body?: BodyInit
+}
+
 /** A reusable signer from {@link createSigner}: options checked and keys imported once. */
 export interface Signer {
   /** Signs a request; see {@link signRequest}. */
@@ -184,6 +195,16 @@ export interface Signer {
    * The fast path: no `Request` is cloned or built.
    */
   signMessage(message: RequestMessage, options?: SignCallOptions): Promise<SignedFields>
+  /**
+   * Signs the `init` of a `fetch(url, init)` call and returns the `init` to send; see
+   * {@link signRequestInit}. The fast path for `fetch` callers: no `Request` is built for no
+   * body, a string or bytes.
+   */
+  signRequestInit(
+    url: string | URL,
+    init?: RequestInit,
+    options?: SignCallOptions,
+  ): Promise<SignedRequestInit>
   /** Signs a response; see {@link signResponse}. */
   signResponse(response: Response, options?: SignResponseCallOptions): Promise<Response>
 }

@@ -1,6 +1,7 @@
+import { createDecipheriv, createHash } from 'node:crypto'
 import {
   createMemoryStore,
-  hashSecret,
+  fromBase64Url,
   type Store,
   StoreError,
   TokenError,
@@ -30,6 +31,12 @@ function setup(start = 1_700_000_000_000) {
   return { clock, store, tokens }
 }
 
+/** Where format v2 keeps a token's record, computed independently of the code under test. */
+function v2Place(token: string): { key: string; recordKey: Buffer } {
+  const h = createHash('sha512').update(`countersign parameter token v2\u0000${token}`).digest()
+  return { key: `cs:pt2:${h.subarray(0, 32).toString('base64url')}`, recordKey: h.subarray(32) }
+}
+
 describe('createParameterTokens', () => {
   it('issues a cs_pt token and verifies it back to the parameters', async () => {
     const { tokens } = setup()
@@ -55,7 +62,52 @@ describe('createParameterTokens', () => {
     expect(dump).not.toContain(token)
     expect(dump).not.toContain(token.slice(6, 40))
     expect(dump).not.toContain('very-secret-value-123')
-    expect(entries.map((e) => e.key)).toContain(`cs:pt:${await hashSecret(token)}`)
+    expect(entries.map((e) => e.key)).toContain(v2Place(token).key)
+  })
+
+  it('writes format v2: one SHA-512 of the token gives the store id and the record key', async () => {
+    const { store, tokens } = setup()
+    const params = { auth: 'apiKey', note: 'é✓' }
+    const { token } = await tokens.issue(params, { singleUse: true, clientId: 'ak_1' })
+    const { key, recordKey } = v2Place(token)
+    const raw = await store.get(key)
+    const record = JSON.parse(raw as string)
+    expect(record).toMatchObject({ v: 2, s: 'a', su: 1, c: 'ak_1' })
+    // Opened by hand as docs/spec/tokens.md describes it: AES-256-GCM, the store key as AAD.
+    const [tag, iv, sealed] = (record.d as string).split('.')
+    expect(tag).toBe('v2')
+    const bytes = fromBase64Url(sealed as string)
+    const decipher = createDecipheriv('aes-256-gcm', recordKey, fromBase64Url(iv as string))
+    decipher.setAAD(Buffer.from(key))
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16))
+    const plain = Buffer.concat([
+      decipher.update(bytes.subarray(0, bytes.length - 16)),
+      decipher.final(),
+    ])
+    expect(JSON.parse(plain.toString('utf8'))).toEqual(params)
+    await tokens.verify(token)
+    expect(JSON.parse((await store.get(key)) as string)).toEqual({
+      v: 2,
+      s: 'u',
+      exp: record.exp,
+      iat: record.iat,
+      c: 'ak_1',
+    })
+  })
+
+  it('refuses a v2 record that claims another format or carries a v1 seal', async () => {
+    const { store, tokens } = setup()
+    const { token } = await tokens.issue({ a: 1 })
+    const { key } = v2Place(token)
+    const record = JSON.parse((await store.get(key)) as string)
+    for (const forged of [
+      { ...record, v: 1 },
+      { ...record, d: (record.d as string).replace(/^v2\./, 'v1.') },
+      { ...record, v: 3 },
+    ]) {
+      await store.set(key, JSON.stringify(forged))
+      expect(await codeOf(tokens.verify(token))).toBe('token_invalid')
+    }
   })
 
   it('rejects checksum-invalid tokens without a store lookup', async () => {

@@ -1,8 +1,10 @@
 /**
  * Parameter tokens: hide a set of parameters (API keys, file paths, server ids) behind a
- * short-lived random token, as the Kudo token service does. Only the SHA-256 of the token is a
- * store key, and the parameters are sealed under a key derived from the token, so neither the
- * token nor the parameters can be read from the store.
+ * short-lived random token, as the Kudo token service does. Only a hash of the token is a store
+ * key, and the parameters are sealed under a key derived from the token, so neither the token
+ * nor the parameters can be read from the store. Records are written in format v2 (one SHA-512
+ * of the token gives the store id and the record key); v1 records (SHA-256 id, HKDF key) written
+ * before still verify, revoke and redeem.
  *
  * @module
  */
@@ -145,6 +147,7 @@ export function createParameterTokens(options: ParameterTokensOptions): Paramete
     prefix: PARAMETER_TOKEN_PREFIX,
     namespace: 'cs:pt:',
     info: 'countersign parameter token v1',
+    v2: { namespace: 'cs:pt2:', domain: 'countersign parameter token v2' },
     retentionMs: toMs(options.expiredRetention ?? '1h', 'expiredRetention'),
     now,
   })

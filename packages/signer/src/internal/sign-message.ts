@@ -115,6 +115,24 @@ export async function readBody(message: Request | Response): Promise<Uint8Array 
   return new Uint8Array(await message.clone().arrayBuffer())
 }
 
+/**
+ * `lines` with the signed fields set: a line of the same name is replaced (the signer's values
+ * already hold what was there), the others kept in order. Modifies and returns `lines`.
+ */
+export function withSignedFields(lines: FieldLine[], fields: SignedFields): [string, string][] {
+  let kept = 0
+  for (const line of lines) {
+    if (!Object.hasOwn(fields, line[0].toLowerCase())) {
+      lines[kept++] = line
+    }
+  }
+  lines.length = kept
+  for (const [name, value] of Object.entries(fields)) {
+    lines.push([name, value as string])
+  }
+  return lines as [string, string][]
+}
+
 function seconds(value: number | Date): number {
   return value instanceof Date ? Math.floor(value.getTime() / 1000) : value
 }

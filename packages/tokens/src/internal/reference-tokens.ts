@@ -1,8 +1,10 @@
 /**
  * Reference (opaque) tokens: a random prefixed secret handed to the caller, and a record in the
  * store under the SHA-256 of the token. The record's payload is sealed with AES-256-GCM under a
- * key derived from the token itself (HKDF), so the store alone reveals neither the token nor
- * what it stands for. Revoked and redeemed tokens keep a marker until they expire (plus a
+ * key derived from the token itself, so the store alone reveals neither the token nor what it
+ * stands for. Format v1 keys records by SHA-256(token) and derives the record key with HKDF;
+ * format v2 (see {@link ReferenceTokensConfig.v2}) takes both from one SHA-512 of the token. An
+ * engine with v2 writes v2 and still reads v1 records. Revoked and redeemed tokens keep a marker until they expire (plus a
  * retention period), so a revoked token answers `token_revoked`, not `token_invalid`.
  *
  * @module
@@ -15,7 +17,7 @@ import {
   type KeyValueStore,
   TokenError,
 } from '@countersign/core'
-import { deriveTokenKey, seal, unseal } from './seal.ts'
+import { deriveTokenKey, type SealKey, seal, splitTokenHash, unseal } from './seal.ts'
 import { guard, parseRecord } from './store-guard.ts'
 
 /** The store capabilities reference tokens need. */
@@ -25,7 +27,8 @@ export type ReferenceTokenStore = KeyValueStore & ConsumeOnceStore
 type State = 'a' | 'r' | 'u'
 
 interface Entry {
-  v: 1
+  /** The record format: 1 (HKDF record key) or 2 (one SHA-512 split). */
+  v: 1 | 2
   s: State
   /** Expiry, ms since the epoch. */
   exp: number
@@ -63,8 +66,14 @@ export interface ReferenceTokensConfig {
   prefix: string
   /** Store key namespace, e.g. `cs:pt:`. */
   namespace: string
-  /** HKDF info string for the payload key. */
+  /** HKDF info string for the payload key (format v1). */
   info: string
+  /**
+   * Write format v2 records: the store key is `v2.namespace` + the first half of
+   * `SHA-512(domain, 0x00, token)` and the record key its second half. v1 records (under
+   * `namespace`) are still read, revoked and redeemed. Absent: the engine reads and writes v1.
+   */
+  v2?: { namespace: string; domain: string }
   /** How long markers of expired tokens are kept, so that they answer `token_expired`. */
   retentionMs: number
   now: () => number
@@ -84,11 +93,27 @@ export interface ReferenceTokens {
   owns(token: string): boolean
 }
 
-function parseEntry(raw: string | undefined): Entry | undefined {
+/** One place a record may live: its format, its store key and its record key. */
+interface Located {
+  version: 1 | 2
+  key: string
+  sealKey: () => SealKey | Promise<SealKey>
+}
+
+/** A marker (revoked or used) of an entry, in the entry's format. */
+function marker(entry: Entry, state: 'r' | 'u'): Entry {
+  const out: Entry = { v: entry.v, s: state, exp: entry.exp, iat: entry.iat }
+  if (entry.c !== undefined) {
+    out.c = entry.c
+  }
+  return out
+}
+
+function parseEntry(raw: string | undefined, version: 1 | 2): Entry | undefined {
   const record = parseRecord(raw)
   if (
     record === undefined ||
-    record.v !== 1 ||
+    record.v !== version ||
     (record.s !== 'a' && record.s !== 'r' && record.s !== 'u') ||
     typeof record.exp !== 'number' ||
     typeof record.iat !== 'number'
@@ -100,20 +125,42 @@ function parseEntry(raw: string | undefined): Entry | undefined {
 
 /** Creates the reference-token engine. */
 export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceTokens {
-  const { store, prefix, namespace, info: hkdfInfo, retentionMs, now } = config
+  const { store, prefix, namespace, info: hkdfInfo, retentionMs, now, v2 } = config
 
   const owns = (token: string): boolean => checkSecret(token, prefix)
 
+  const read = async (at: Located): Promise<Entry | undefined> =>
+    parseEntry(await guard(() => store.get(at.key)), at.version)
+
+  /** The token's record: format v2's place first (when enabled), then format v1's. */
+  const find = async (token: string): Promise<{ at: Located; entry: Entry } | undefined> => {
+    if (v2 !== undefined) {
+      const split = await splitTokenHash(token, v2.domain)
+      const at: Located = { version: 2, key: v2.namespace + split.id, sealKey: () => split.key }
+      const entry = await read(at)
+      if (entry !== undefined) {
+        return { at, entry }
+      }
+    }
+    const at: Located = {
+      version: 1,
+      key: namespace + (await hashSecret(token)),
+      sealKey: () => deriveTokenKey(token, hkdfInfo),
+    }
+    const entry = await read(at)
+    return entry === undefined ? undefined : { at, entry }
+  }
+
   /** Checks shape, looks the entry up, and applies state and expiry. */
-  const load = async (token: string): Promise<{ key: string; entry: Entry }> => {
+  const load = async (token: string): Promise<{ at: Located; entry: Entry }> => {
     if (!owns(token)) {
       throw new TokenError('token_invalid', 'token is not valid')
     }
-    const key = namespace + (await hashSecret(token))
-    const entry = parseEntry(await guard(() => store.get(key)))
-    if (entry === undefined) {
+    const found = await find(token)
+    if (found === undefined) {
       throw new TokenError('token_invalid', 'token is not valid')
     }
+    const { entry } = found
     if (entry.s === 'r') {
       throw new TokenError('token_revoked', 'token has been revoked')
     }
@@ -123,7 +170,7 @@ export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceT
     if (now() >= entry.exp) {
       throw new TokenError('token_expired', 'token has expired')
     }
-    return { key, entry }
+    return found
   }
 
   const markerTtl = (entry: Entry): number => Math.max(entry.exp - now(), 0) + retentionMs
@@ -133,10 +180,19 @@ export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceT
 
     async issue(payload, options) {
       const token = generateSecret(prefix)
-      const key = namespace + (await hashSecret(token))
       const issuedAt = now()
-      const sealed = await seal(await deriveTokenKey(token, hkdfInfo), payload, key)
-      const entry: Entry = { v: 1, s: 'a', exp: options.expiresAt, iat: issuedAt, d: sealed }
+      let key: string
+      let entry: Entry
+      if (v2 === undefined) {
+        key = namespace + (await hashSecret(token))
+        const sealed = await seal(await deriveTokenKey(token, hkdfInfo), payload, key)
+        entry = { v: 1, s: 'a', exp: options.expiresAt, iat: issuedAt, d: sealed }
+      } else {
+        const split = await splitTokenHash(token, v2.domain)
+        key = v2.namespace + split.id
+        const sealed = await seal(split.key, payload, key, 'v2')
+        entry = { v: 2, s: 'a', exp: options.expiresAt, iat: issuedAt, d: sealed }
+      }
       if (options.singleUse === true) {
         entry.su = 1
       }
@@ -149,11 +205,12 @@ export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceT
     },
 
     async resolve(token, options = {}) {
-      const { key, entry } = await load(token)
+      const { at, entry } = await load(token)
+      const { key } = at
       const payload =
         entry.d === undefined
           ? undefined
-          : await unseal(await deriveTokenKey(token, hkdfInfo), entry.d, key)
+          : await unseal(await at.sealKey(), entry.d, key, entry.v === 2 ? 'v2' : 'v1')
       if (payload === undefined) {
         throw new TokenError('token_invalid', 'token is not valid')
       }
@@ -163,10 +220,7 @@ export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceT
         if (!first) {
           throw new TokenError('token_revoked', 'token has already been redeemed')
         }
-        const used: Entry = { v: 1, s: 'u', exp: entry.exp, iat: entry.iat }
-        if (entry.c !== undefined) {
-          used.c = entry.c
-        }
+        const used = marker(entry, 'u')
         // Best effort: the consumeOnce marker already refuses every later redemption.
         await guard(() => store.set(key, JSON.stringify(used), { ttlMs })).catch(() => {})
       }
@@ -193,21 +247,19 @@ export function createReferenceTokens(config: ReferenceTokensConfig): ReferenceT
       if (!owns(token)) {
         return false
       }
-      const key = namespace + (await hashSecret(token))
-      const entry = parseEntry(await guard(() => store.get(key)))
-      if (entry === undefined) {
+      const found = await find(token)
+      if (found === undefined) {
         return false
       }
+      const { entry } = found
+      const { key } = found.at
       if (options.clientId !== undefined && entry.c !== options.clientId) {
         return false
       }
       if (entry.s === 'r') {
         return true
       }
-      const revoked: Entry = { v: 1, s: 'r', exp: entry.exp, iat: entry.iat }
-      if (entry.c !== undefined) {
-        revoked.c = entry.c
-      }
+      const revoked = marker(entry, 'r')
       await guard(() => store.set(key, JSON.stringify(revoked), { ttlMs: markerTtl(entry) }))
       return true
     },

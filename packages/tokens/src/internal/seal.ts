@@ -7,13 +7,15 @@
  * Sealed format (unchanged since the Web Crypto-only version, so older records still open):
  * `v1.<base64url 12-byte IV>.<base64url ciphertext+tag>`, with the UTF-8 `aad` as GCM additional
  * data and, for token keys, HKDF-SHA256(ikm = UTF-8 token, salt = empty, info = UTF-8 info) → 32
- * bytes.
+ * bytes. Format `v2` (parameter-token records since decision 31) is the same layout under the
+ * `v2` tag, with the record key from {@link splitTokenHash} instead of HKDF.
  *
  * @module
  */
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,
+  digest,
   fromBase64Url,
   hkdfSha256,
   toBase64Url,
@@ -87,11 +89,37 @@ export async function deriveTokenKey(token: string, info: string): Promise<SealK
   return sealKey(await hkdfSha256(encoder.encode(token), EMPTY, infoUtf8, 32))
 }
 
+/** The lookup id and the record key that format v2 takes from one hash of a token. */
+export interface TokenHash {
+  /** base64url of the first 32 bytes: the record's store id. */
+  readonly id: string
+  /** The last 32 bytes: the record's AES-256-GCM key. */
+  readonly key: SealKey
+}
+
+/**
+ * Format v2's derivation: `H = SHA-512(UTF-8(domain) || 0x00 || UTF-8(token))`, the lookup id
+ * from `H[0..32]` and the record key from `H[32..64]`. The token is a 256-bit random secret, so
+ * one hash gives both halves full strength; no HKDF per record is needed.
+ */
+export async function splitTokenHash(token: string, domain: string): Promise<TokenHash> {
+  const h = await digest('sha-512', encoder.encode(`${domain}\u0000${token}`))
+  return { id: toBase64Url(h.subarray(0, 32)), key: sealKey(h.slice(32, 64)) }
+}
+
+/** The sealed-value formats: the tag in front says which key derivation the record used. */
+export type SealVersion = 'v1' | 'v2'
+
 /** Encrypts `plaintext` with `key`, binding `aad`. */
-export async function seal(key: SealKey, plaintext: string, aad: string): Promise<string> {
+export async function seal(
+  key: SealKey,
+  plaintext: string,
+  aad: string,
+  version: SealVersion = 'v1',
+): Promise<string> {
   const iv = randomBytes(12)
   const ct = await aesGcmEncrypt(key.bytes, iv, encoder.encode(plaintext), encoder.encode(aad))
-  return `v1.${toBase64Url(iv)}.${toBase64Url(ct)}`
+  return `${version}.${toBase64Url(iv)}.${toBase64Url(ct)}`
 }
 
 /** Decrypts a value made by {@link seal}; `undefined` when it is malformed or does not authenticate. */
@@ -99,12 +127,13 @@ export async function unseal(
   key: SealKey,
   sealed: string,
   aad: string,
+  version: SealVersion = 'v1',
 ): Promise<string | undefined> {
   if (typeof sealed !== 'string') {
     return undefined
   }
   const parts = sealed.split('.')
-  if (parts.length !== 3 || parts[0] !== 'v1') {
+  if (parts.length !== 3 || parts[0] !== version) {
     return undefined
   }
   try {
