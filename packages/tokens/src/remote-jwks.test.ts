@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createRemoteJwks } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRemoteJwks } from './remote-jwks.ts'
 import { createSigningKeys } from './signing-keys.ts'
 import { createUserTokens } from './user-tokens.ts'
 import { verifyUserToken } from './verify-user-token.ts'

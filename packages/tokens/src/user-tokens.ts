@@ -23,7 +23,7 @@ import {
   toMs,
 } from './internal/duration.ts'
 import { toStrictJson } from './internal/json.ts'
-import { jwsAlgOf, SUPPORTED_JWS_ALGS, signCompact } from './internal/jws.ts'
+import { jwsAlgOf, signCompact, USER_TOKEN_ALGS } from './internal/jws.ts'
 import { randomId } from './internal/random.ts'
 import { createReferenceTokens } from './internal/reference-tokens.ts'
 import { guard } from './internal/store-guard.ts'
@@ -257,7 +257,7 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
     resolve,
     denylist: store,
     opaque,
-    algorithms: SUPPORTED_JWS_ALGS,
+    algorithms: USER_TOKEN_ALGS,
     toleranceMs,
     maxLength: DEFAULT_MAX_TOKEN_LENGTH,
     now,
