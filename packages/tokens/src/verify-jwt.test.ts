@@ -126,7 +126,7 @@ describe('verifyJwt for OIDC tokens', () => {
 
   it('accepts what jose signs, with or without typ, and only session types', async () => {
     const { privateKey: joseKey, publicKey: josePublic } = await jose.generateKeyPair('ES256')
-    const key = await importKey({ ...(await jose.exportJWK(josePublic)), kid: 'k1' })
+    const key = await importKey({ ...(await jose.exportJWK(josePublic)), kid: 'k1' } as JsonWebKey)
     const sign = (typ: string | undefined) =>
       new jose.SignJWT({ sub: 'o-1' })
         .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ === undefined ? {} : { typ }) })
