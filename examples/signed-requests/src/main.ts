@@ -2,7 +2,7 @@
  * Icypeas' two ways of calling an API, and the same API behind RFC 9421 signatures, end to end
  * on 127.0.0.1 with the partner's credentials in SQLite:
  *
- * 1. The API key alone (`Authorization: <key>`): `signApiKey` / `verifyApiKey`.
+ * 1. The API key alone (`Authorization: <key>`): `signApiKey` / `verifyApiKeyRequest`.
  * 2. Key + secret (HMAC-SHA1 + `X-ROCK-TIMESTAMP`): `signIcypeas` / `verifyIcypeas`, strictly.
  * 3. RFC 9421 + RFC 9530 (`hmac-sha256` over method, target URI and body digest, with created,
  *    nonce and keyid): `signRequest` / `createVerifier`.
@@ -24,7 +24,7 @@ import { detail, expect, finish, section, step } from '@countersign/example-kit/
 import { signApiKey, signIcypeas, signRequest } from '@countersign/signer'
 import { createSqliteStore } from '@countersign/store/sqlite'
 import { serveTokenService as serveHandler } from '@countersign/tokens/node'
-import { createVerifier, verifyApiKey, verifyIcypeas } from '@countersign/verifier'
+import { createVerifier, verifyApiKeyRequest, verifyIcypeas } from '@countersign/verifier'
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-signed-requests-'))
 const store = createSqliteStore({ path: join(dir, 'partners.db') })
@@ -76,7 +76,7 @@ async function api(request: Request): Promise<Response> {
       return Response.json({ message: 'use POST' }, { status: 405 })
     }
     if (pathname === '/api/key-only/search') {
-      const { record } = await verifyApiKey(request, { lookup: partnerByHash })
+      const { record } = await verifyApiKeyRequest(request, { lookup: partnerByHash })
       const query = (await request.json()) as unknown
       return Response.json({ ok: true, partner: record.name, query })
     }
@@ -125,7 +125,7 @@ try {
     })
   detail(`API on ${server.url}; partner "acme" stored in SQLite by the hash of its key`)
 
-  section('1. Icypeas mode 1: the API key alone (signApiKey / verifyApiKey)')
+  section('1. Icypeas mode 1: the API key alone (signApiKey / verifyApiKeyRequest)')
   await step('a request carrying the key is accepted', async () => {
     const request = await signApiKey(search('/api/key-only/search'), { apiKey })
     detail(`Authorization: ${apiKey.slice(0, 8)}… (the bare key, as Icypeas expects)`)

@@ -1,5 +1,6 @@
 /**
- * Benchmark: user-token JWT verification against one raw node:crypto Ed25519 verify and jose.
+ * Benchmark: JWT verification (user tokens, and `verifyJwt`, the OIDC path) against one raw
+ * node:crypto Ed25519 verify and jose.
  * Run: node packages/tokens/bench/verify-jwt.ts (Node 24 strips the types).
  *
  * Rounds are interleaved so that load from other processes hits every contender alike.
@@ -9,6 +10,7 @@ import { createKeyRing, fromBase64Url } from '@countersign/core'
 import * as jose from 'jose'
 import { createSigningKeys } from '../src/signing-keys.ts'
 import { createUserTokens } from '../src/user-tokens.ts'
+import { verifyJwt } from '../src/verify-jwt.ts'
 import { verifyUserToken } from '../src/verify-user-token.ts'
 
 const ISSUER = 'https://tokens.example'
@@ -32,6 +34,8 @@ const options = { issuer: ISSUER, audience: 'action-package-1', keys: ring }
 const contenders: Record<string, () => unknown> = {
   'node:crypto verify (raw)': () => nodeVerify(null, data, nodeKey, signature),
   'countersign verifyUserToken': () => verifyUserToken(token, options),
+  // The relay's OIDC path: the same JWS and registered-claim checks, without RFC 9068's.
+  'countersign verifyJwt': () => verifyJwt(token, options),
   'jose jwtVerify': () =>
     jose.jwtVerify(token, joseKey, { issuer: ISSUER, audience: 'action-package-1', typ: 'at+jwt' }),
 }

@@ -9,7 +9,12 @@
  * @module
  */
 
-export type { JsonObject, JsonValue } from '@countersign/core'
+/**
+ * `createRemoteJwks` is core's: one cached remote JWKS for every JWT path. The algorithms a
+ * verifier accepts (`verifyUserToken`: EdDSA and ES256) decide which of its keys are usable.
+ */
+export type { JsonObject, JsonValue, RemoteJwks, RemoteJwksOptions } from '@countersign/core'
+export { createRemoteJwks } from '@countersign/core'
 export type {
   ApiKeyCode,
   ApiKeyInfo,
@@ -40,8 +45,6 @@ export type {
   ParameterTokensOptions,
 } from './parameter-tokens.ts'
 export { createParameterTokens, PARAMETER_TOKEN_PREFIX } from './parameter-tokens.ts'
-export type { RemoteJwks, RemoteJwksOptions } from './remote-jwks.ts'
-export { createRemoteJwks } from './remote-jwks.ts'
 export type {
   TokenServiceHandler,
   TokenServiceLogEvent,
@@ -61,5 +64,7 @@ export type {
   UserTokenUser,
 } from './user-tokens.ts'
 export { createUserTokens, USER_TOKEN_PREFIX } from './user-tokens.ts'
+export type { JwtAlgorithm, VerifiedJwt, VerifyJwtOptions } from './verify-jwt.ts'
+export { verifyJwt } from './verify-jwt.ts'
 export type { VerifyOffload, VerifyUserTokenOptions } from './verify-user-token.ts'
 export { verifyUserToken } from './verify-user-token.ts'

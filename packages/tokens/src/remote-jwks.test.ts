@@ -1,7 +1,9 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import * as core from '@countersign/core'
+import { createRemoteJwks } from '@countersign/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRemoteJwks } from './remote-jwks.ts'
+import * as tokens from './index.ts'
 import { createSigningKeys } from './signing-keys.ts'
 import { createUserTokens } from './user-tokens.ts'
 import { verifyUserToken } from './verify-user-token.ts'
@@ -64,6 +66,10 @@ describe('createRemoteJwks', () => {
     mode = 'huge'
     expect(await createRemoteJwks(url, { maxBytes: 1000 })(current.keyId)).toBeUndefined()
     mode = 'ok'
+  })
+
+  it("is core's createRemoteJwks: one remote JWKS cache for every JWT path", () => {
+    expect(tokens.createRemoteJwks).toBe(core.createRemoteJwks)
   })
 
   it('refuses plain http except on loopback', () => {

@@ -11,16 +11,10 @@
  *
  * @module
  */
-import {
-  generateKeyPair,
-  importKey,
-  type Jwks,
-  type Key,
-  type KeyValueStore,
-} from '@countersign/core'
+import type { Jwks, Key, KeyValueStore } from '@countersign/core'
 import { MAX_DURATION_MS } from './internal/duration.ts'
-import { importMasterKey, type MasterKeyInput, seal, unseal } from './internal/seal.ts'
-import { guard, parseRecord } from './internal/store-guard.ts'
+import { importMasterKey, type MasterKeyInput } from './internal/seal.ts'
+import { createSlotKeys, publishedSlots } from './internal/signing-key-slots.ts'
 
 /** Algorithms that can sign user tokens. */
 export type SigningAlgorithm = 'ed25519' | 'ecdsa-p256-sha256'
@@ -73,13 +67,7 @@ export interface SigningKeys {
   jwks(): Promise<Jwks>
 }
 
-interface SlotKey {
-  slot: number
-  key: Key
-}
-
 const DAY = 86_400_000
-const NEGATIVE_CACHE_MS = 5_000
 
 function assertPositiveMs(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -89,16 +77,6 @@ function assertPositiveMs(value: unknown, name: string): number {
     throw new RangeError(`expected ${name} to be at most 36500 days (100 years)`)
   }
   return value
-}
-
-/** Exports a fresh private JWK from Web Crypto (so it can be sealed and shared). */
-async function generatePrivateJwk(algorithm: SigningAlgorithm): Promise<JsonWebKey> {
-  const params =
-    algorithm === 'ed25519' ? { name: 'Ed25519' } : { name: 'ECDSA', namedCurve: 'P-256' }
-  const pair = (await crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
-  const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey)
-  const { kty, crv, x, y, d } = jwk
-  return y === undefined ? { kty, crv, x, d } : { kty, crv, x, y, d }
 }
 
 /**
@@ -130,104 +108,9 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
   // Avoid an unhandled rejection before first use; the error surfaces on use.
   masterKey?.catch(() => {})
 
-  const cache = new Map<number, SlotKey>()
-  const pending = new Map<number, Promise<SlotKey | undefined>>()
-  const missing = new Map<number, number>()
-
-  const storeKey = (slot: number): string => `cs:sk:${algorithm}:${slot}`
-
-  const load = async (slot: number, create: boolean): Promise<SlotKey | undefined> => {
-    if (store === undefined || masterKey === undefined) {
-      if (!create) {
-        return undefined
-      }
-      const { privateKey } = await generateKeyPair(algorithm)
-      return { slot, key: privateKey }
-    }
-    const sealingKey = await masterKey
-    const name = storeKey(slot)
-    const read = async (): Promise<SlotKey | undefined> => {
-      const record = parseRecord(await guard(() => store.get(name)))
-      if (record === undefined || typeof record.jwk !== 'string') {
-        return undefined
-      }
-      const json = await unseal(sealingKey, record.jwk, name)
-      if (json === undefined) {
-        throw new TypeError(`signing key ${name} does not decrypt: is the master key right?`)
-      }
-      const key = await importKey(JSON.parse(json) as JsonWebKey, { algorithm })
-      return { slot, key }
-    }
-    const existing = await read()
-    if (existing !== undefined || !create) {
-      return existing
-    }
-    const jwk = await generatePrivateJwk(algorithm)
-    const ttlMs = (slot + 1) * rotateEveryMs + overlapMs - now() + rotateEveryMs
-    const value = JSON.stringify({ v: 1, jwk: await seal(sealingKey, JSON.stringify(jwk), name) })
-    const written = await guard(() =>
-      store.set(name, value, { ttlMs: Math.max(ttlMs, 1000), ifAbsent: true }),
-    )
-    if (written) {
-      return { slot, key: await importKey(jwk, { algorithm }) }
-    }
-    return read()
-  }
-
-  const slotKey = async (slot: number, create: boolean): Promise<SlotKey | undefined> => {
-    const cached = cache.get(slot)
-    if (cached !== undefined) {
-      return cached
-    }
-    if (!create) {
-      const until = missing.get(slot)
-      if (until !== undefined && until > now()) {
-        return undefined
-      }
-    }
-    let inFlight = pending.get(slot)
-    if (inFlight === undefined) {
-      inFlight = load(slot, create).finally(() => pending.delete(slot))
-      pending.set(slot, inFlight)
-    }
-    const result = await inFlight
-    if (result === undefined && create) {
-      // A concurrent read-only load finished first; create now.
-      return slotKey(slot, true)
-    }
-    if (result === undefined) {
-      missing.set(slot, now() + NEGATIVE_CACHE_MS)
-    } else {
-      cache.set(slot, result)
-      missing.delete(slot)
-    }
-    return result
-  }
-
-  /** Slots whose keys are published at `t`, oldest first, and which of them must exist. */
-  const publishedSlots = (t: number): Array<{ slot: number; create: boolean }> => {
-    const current = Math.floor(t / rotateEveryMs)
-    const out: Array<{ slot: number; create: boolean }> = []
-    const first = Math.floor((t - overlapMs) / rotateEveryMs) - 1
-    const last = Math.floor((t + overlapMs) / rotateEveryMs)
-    for (let slot = first; slot <= last; slot++) {
-      const from = slot * rotateEveryMs - overlapMs
-      const until = (slot + 1) * rotateEveryMs + overlapMs
-      if (t >= from && t < until) {
-        out.push({ slot, create: slot >= current })
-      }
-    }
-    return out
-  }
-
-  const prune = (t: number): void => {
-    const live = new Set(publishedSlots(t).map((s) => s.slot))
-    for (const slot of cache.keys()) {
-      if (!live.has(slot)) {
-        cache.delete(slot)
-      }
-    }
-  }
+  const slots = createSlotKeys({ algorithm, rotateEveryMs, overlapMs, store, masterKey, now })
+  const published = (t: number) => publishedSlots(t, rotateEveryMs, overlapMs)
+  const prune = (t: number): void => slots.prune(new Set(published(t).map((s) => s.slot)))
 
   return {
     algorithm,
@@ -237,29 +120,29 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     async current() {
       const t = now()
       const slot = Math.floor(t / rotateEveryMs)
-      const entry = await slotKey(slot, true)
+      const entry = await slots.slotKey(slot, true)
       if (entry === undefined) {
         throw new TypeError('no signing key')
       }
-      if (cache.size > 4) {
+      if (slots.size > 4) {
         prune(t)
       }
       return entry.key
     },
 
     async get(kid) {
-      const slots = publishedSlots(now())
-      for (const { slot } of slots) {
-        const cached = cache.get(slot)
+      const live = published(now())
+      for (const { slot } of live) {
+        const cached = slots.cached(slot)
         if (cached !== undefined && cached.key.keyId === kid) {
           return cached.key
         }
       }
-      for (const { slot } of slots) {
-        if (cache.has(slot)) {
+      for (const { slot } of live) {
+        if (slots.cached(slot) !== undefined) {
           continue
         }
-        const entry = await slotKey(slot, false)
+        const entry = await slots.slotKey(slot, false)
         if (entry !== undefined && entry.key.keyId === kid) {
           return entry.key
         }
@@ -270,8 +153,8 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     async jwks() {
       const t = now()
       const keys: Jwks['keys'] = []
-      for (const { slot, create } of publishedSlots(t)) {
-        const entry = await slotKey(slot, create)
+      for (const { slot, create } of published(t)) {
+        const entry = await slots.slotKey(slot, create)
         const jwk = entry?.key.publicJwk()
         if (entry !== undefined && jwk !== undefined) {
           keys.push({ ...jwk, kid: entry.key.keyId })

@@ -8,8 +8,6 @@
  */
 import {
   type ConsumeOnceStore,
-  isJsonObject,
-  type JsonObject,
   type Jwks,
   type Key,
   type KeyRing,
@@ -22,12 +20,11 @@ import {
   toleranceToMs,
   toMs,
 } from './internal/duration.ts'
-import { toStrictJson } from './internal/json.ts'
-import { jwsAlgOf, SUPPORTED_JWS_ALGS, signCompact } from './internal/jws.ts'
-import { randomId } from './internal/random.ts'
+import { checkString, type IssueSettings, issueClaims } from './internal/issue-claims.ts'
+import { jwsAlgOf, signCompact, USER_TOKEN_ALGS } from './internal/jws.ts'
 import { createReferenceTokens } from './internal/reference-tokens.ts'
 import { guard } from './internal/store-guard.ts'
-import { denylistKey, userClaims } from './internal/user-claims.ts'
+import { denylistKey } from './internal/user-claims.ts'
 import {
   type UserTokenFormat,
   type UserVerifyContext,
@@ -189,11 +186,40 @@ function isSigningKeys(keys: SigningKeys | KeyRing): keys is SigningKeys {
   return typeof (keys as SigningKeys).current === 'function'
 }
 
-function checkString(value: unknown, name: string, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new TypeError(`expected ${name} to be a non-empty string of at most ${max} characters`)
+/** The checked options: the issue settings, the clock leeway, the keys. */
+function settingsOf(options: UserTokensOptions): {
+  issue: Omit<IssueSettings, 'opaque'>
+  toleranceMs: number
+  keys: SigningKeys | KeyRing
+} {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('expected options')
   }
-  return value
+  const issuer = checkString(options.issuer, 'options.issuer', 512)
+  const keys = options.keys
+  if (typeof keys !== 'object' || keys === null || typeof keys.get !== 'function') {
+    throw new TypeError('expected options.keys to be signing keys or a key ring')
+  }
+  const defaultTtlMs = toMs(options.defaultTtl ?? '30m', 'defaultTtl')
+  const maxTtlMs = toMs(options.maxTtl ?? '12h', 'maxTtl')
+  const toleranceMs = toleranceToMs(options.clockTolerance)
+  if (defaultTtlMs > maxTtlMs) {
+    throw new RangeError('expected defaultTtl to be at most maxTtl')
+  }
+  if (isSigningKeys(keys) && maxTtlMs + toleranceMs > keys.overlapMs) {
+    throw new RangeError(
+      'expected maxTtl (plus the clock tolerance) to fit inside the signing keys overlapMs, or tokens would outlive their key in the JWKS',
+    )
+  }
+  const issue = {
+    issuer,
+    defaultFormat: options.format ?? 'jwt',
+    defaultTtlMs,
+    maxTtlMs,
+    maxClaimsBytes: options.maxClaimsBytes ?? 4096,
+    now: options.now ?? Date.now,
+  }
+  return { issue, toleranceMs, keys }
 }
 
 /**
@@ -212,29 +238,9 @@ function checkString(value: unknown, name: string, max: number): string {
  * @throws `TypeError`/`RangeError` when an option is invalid.
  */
 export function createUserTokens(options: UserTokensOptions): UserTokens {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('expected options')
-  }
-  const issuer = checkString(options.issuer, 'options.issuer', 512)
-  const keys = options.keys
-  if (typeof keys !== 'object' || keys === null || typeof keys.get !== 'function') {
-    throw new TypeError('expected options.keys to be signing keys or a key ring')
-  }
+  const { issue, toleranceMs, keys } = settingsOf(options)
+  const { issuer, now } = issue
   const store = options.store
-  const now = options.now ?? Date.now
-  const defaultFormat = options.format ?? 'jwt'
-  const defaultTtlMs = toMs(options.defaultTtl ?? '30m', 'defaultTtl')
-  const maxTtlMs = toMs(options.maxTtl ?? '12h', 'maxTtl')
-  const toleranceMs = toleranceToMs(options.clockTolerance)
-  const maxClaimsBytes = options.maxClaimsBytes ?? 4096
-  if (defaultTtlMs > maxTtlMs) {
-    throw new RangeError('expected defaultTtl to be at most maxTtl')
-  }
-  if (isSigningKeys(keys) && maxTtlMs + toleranceMs > keys.overlapMs) {
-    throw new RangeError(
-      'expected maxTtl (plus the clock tolerance) to fit inside the signing keys overlapMs, or tokens would outlive their key in the JWKS',
-    )
-  }
   const opaque =
     store === undefined
       ? undefined
@@ -257,11 +263,13 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
     resolve,
     denylist: store,
     opaque,
-    algorithms: SUPPORTED_JWS_ALGS,
+    algorithms: USER_TOKEN_ALGS,
     toleranceMs,
     maxLength: DEFAULT_MAX_TOKEN_LENGTH,
     now,
   })
+
+  const settings: IssueSettings = { ...issue, opaque: opaque !== undefined }
 
   const verifyAny = (token: string): Promise<VerifiedUserToken> =>
     verifyUser(token, context(undefined))
@@ -270,59 +278,12 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
     issuer,
 
     async issueUserToken(input) {
-      if (typeof input !== 'object' || input === null || !isJsonObject(input.user)) {
-        throw new TypeError('expected input.user to be an object')
-      }
-      const user = input.user
-      const sub = checkString(user.id, 'user.id', 256)
-      const audience = checkString(input.audience, 'audience', 256)
-      const clientId = checkString(input.clientId ?? audience, 'clientId', 256)
-      const format = input.format ?? defaultFormat
-      if (format !== 'jwt' && format !== 'opaque') {
-        throw new TypeError(`expected format to be 'jwt' or 'opaque', got ${String(format)}`)
-      }
-      if (format === 'opaque' && opaque === undefined) {
-        throw new TypeError('opaque user tokens need a store')
-      }
-      const ttlMs = input.ttl === undefined ? defaultTtlMs : toMs(input.ttl, 'ttl')
-      if (ttlMs > maxTtlMs) {
-        throw new RangeError(`expected ttl to be at most ${maxTtlMs} ms`)
-      }
-      let scope: string | undefined
-      if (input.scope !== undefined) {
-        const list = typeof input.scope === 'string' ? input.scope.split(' ') : [...input.scope]
-        if (!list.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
-          throw new TypeError('expected scope to be OAuth scope tokens')
-        }
-        scope = list.join(' ')
-      }
-      const t = now()
-      const iat = Math.floor(t / 1000)
-      const exp = Math.floor((t + ttlMs) / 1000)
-      const jti = randomId()
-      const payload: Record<string, unknown> = {
-        iss: issuer,
-        sub,
-        aud: audience,
-        exp,
-        iat,
-        jti,
-        client_id: clientId,
-      }
-      if (scope !== undefined) {
-        payload.scope = scope
-      }
-      Object.assign(payload, userClaims(user))
-      const { value } = toStrictJson(payload, 'user claims', maxClaimsBytes)
-      const claims = value as JsonObject
+      const { claims, format, clientId, jti, exp } = issueClaims(input, settings)
       let token: string
       if (format === 'jwt') {
         const key = await signingKey()
-        token = await signCompact(
-          key,
-          { alg: jwsAlgOf(key), typ: 'at+jwt', kid: key.keyId },
-          claims,
-        )
+        const header = { alg: jwsAlgOf(key), typ: 'at+jwt', kid: key.keyId }
+        token = await signCompact(key, header, claims)
       } else {
         token = await (opaque as NonNullable<typeof opaque>).issue(JSON.stringify(claims), {
           expiresAt: exp * 1000,

@@ -6,7 +6,7 @@
  */
 import type { Jwks, Key, KeyValueStore } from '@countersign/core'
 import { DEFAULT_MAX_TOKEN_LENGTH, type Duration, toleranceToMs } from './internal/duration.ts'
-import { SUPPORTED_JWS_ALGS } from './internal/jws.ts'
+import { USER_TOKEN_ALGS } from './internal/jws.ts'
 import { jwksResolver, type KeySource, toResolver } from './internal/user-claims.ts'
 import { type VerifiedUserToken, verifyUser } from './internal/verify-user.ts'
 
@@ -106,7 +106,7 @@ export async function verifyUserToken(
     resolve,
     denylist: options.denylist,
     opaque: undefined,
-    algorithms: options.algorithms ?? SUPPORTED_JWS_ALGS,
+    algorithms: options.algorithms ?? USER_TOKEN_ALGS,
     toleranceMs: toleranceToMs(options.clockTolerance),
     maxLength: options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH,
     now: options.now ?? Date.now,

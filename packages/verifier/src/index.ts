@@ -34,8 +34,13 @@ export type {
   VerifyCallOptions,
   VerifyRequestOptions,
 } from './types.ts'
-export type { ApiKeyRecord, VerifiedApiKey, VerifyApiKeyOptions } from './verify-api-key.ts'
-export { verifyApiKey } from './verify-api-key.ts'
+export type {
+  ApiKeyRecord,
+  VerifiedApiKey,
+  VerifyApiKeyOptions,
+  VerifyApiKeyRequestOptions,
+} from './verify-api-key.ts'
+export { verifyApiKey, verifyApiKeyRequest } from './verify-api-key.ts'
 export type { VerifiedIcypeasRequest, VerifyIcypeasOptions } from './verify-icypeas.ts'
 export { ICYPEAS_TIMESTAMP, verifyIcypeas } from './verify-icypeas.ts'
 export { verifyMessage } from './verify-message.ts'

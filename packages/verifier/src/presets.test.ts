@@ -7,7 +7,7 @@ import {
 } from '@countersign/core'
 import { signApiKey, signIcypeas } from '@countersign/signer'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { verifyApiKey, verifyIcypeas } from './index.ts'
+import { verifyApiKey, verifyApiKeyRequest, verifyIcypeas } from './index.ts'
 
 const secrets = (apiKey: string) => (apiKey === 'test-key' ? 'test-secret' : undefined)
 const URL_ = 'https://app.icypeas.com/api/a/actions/subscription-information'
@@ -210,6 +210,10 @@ describe('verifyApiKey', () => {
   const apiKey = generateSecret('cs_test')
   const records = new Map<string, { hash: string; owner: string }>()
   const lookup = (hash: string) => records.get(hash)
+
+  it('is the deprecated alias of verifyApiKeyRequest', () => {
+    expect(verifyApiKey).toBe(verifyApiKeyRequest)
+  })
 
   it('accepts a known key (bare or Bearer), looked up by hash', async () => {
     const hash = await hashSecret(apiKey)

@@ -21,8 +21,8 @@ export interface ApiKeyRecord {
   hash: string
 }
 
-/** Options of {@link verifyApiKey}. */
-export interface VerifyApiKeyOptions<T extends ApiKeyRecord = ApiKeyRecord> {
+/** Options of {@link verifyApiKeyRequest}. */
+export interface VerifyApiKeyRequestOptions<T extends ApiKeyRecord = ApiKeyRecord> {
   /** Finds a stored key by `hashSecret(presentedKey)`: `undefined` when unknown. Never sees the key. */
   lookup: (hash: string) => T | undefined | Promise<T | undefined>
   /** The header carrying the key. Default `authorization` (bare key, or `Bearer <key>`). */
@@ -30,6 +30,14 @@ export interface VerifyApiKeyOptions<T extends ApiKeyRecord = ApiKeyRecord> {
   /** The raw field lines, from an adapter (exact duplicate detection). */
   fieldLines?: readonly FieldLine[]
 }
+
+/**
+ * The old name of {@link VerifyApiKeyRequestOptions}.
+ *
+ * @deprecated Use `VerifyApiKeyRequestOptions`; this alias goes in the next minor version.
+ */
+export type VerifyApiKeyOptions<T extends ApiKeyRecord = ApiKeyRecord> =
+  VerifyApiKeyRequestOptions<T>
 
 /** What a verified API key proved. */
 export interface VerifiedApiKey<T extends ApiKeyRecord = ApiKeyRecord> {
@@ -48,23 +56,26 @@ const BEARER = /^bearer[ \t]+/i
  * compared with the computed one in constant time, so the store never holds or sees raw keys.
  * This proves possession of the key only, nothing about the request.
  *
+ * Named for what it checks, a request: `@countersign/tokens`' `apiKeys.verifyApiKey(key)`
+ * checks a key string against its own store and answers with a result code instead.
+ *
  * @example
  * ```ts
- * const { record } = await verifyApiKey(request, { lookup: (hash) => db.apiKeys.get(hash) })
+ * const { record } = await verifyApiKeyRequest(request, { lookup: (hash) => db.apiKeys.get(hash) })
  * ```
  *
  * @throws AuthError `api_key_invalid` (missing, malformed or unknown key); RequestError
  *   `duplicate_header`; StoreError when the lookup fails.
  */
-export async function verifyApiKey<T extends ApiKeyRecord>(
+export async function verifyApiKeyRequest<T extends ApiKeyRecord>(
   request: Request,
-  options: VerifyApiKeyOptions<T>,
+  options: VerifyApiKeyRequestOptions<T>,
 ): Promise<VerifiedApiKey<T>> {
   if (!(request instanceof Request)) {
     throw new TypeError('expected a Request')
   }
   if (typeof options !== 'object' || options === null || typeof options.lookup !== 'function') {
-    throw new TypeError('verifyApiKey options need lookup: (hash) => record | undefined')
+    throw new TypeError('verifyApiKeyRequest options need lookup: (hash) => record | undefined')
   }
   const header = (options.header ?? 'authorization').toLowerCase()
   const fields = fieldsOf(request, options.fieldLines, [header, 'host'])
@@ -98,3 +109,10 @@ export async function verifyApiKey<T extends ApiKeyRecord>(
   }
   return { hash, record }
 }
+
+/**
+ * The old name of {@link verifyApiKeyRequest}.
+ *
+ * @deprecated Use `verifyApiKeyRequest`; this alias goes in the next minor version.
+ */
+export const verifyApiKey: typeof verifyApiKeyRequest = verifyApiKeyRequest

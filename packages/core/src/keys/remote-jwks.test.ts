@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -15,11 +16,15 @@ type Mode =
   | 'private'
   | 'empty'
   | 'duplicate'
+  | 'rsa'
 
 let mode: Mode = 'ok'
 let hits = 0
 let published: Record<string, unknown>[] = []
 let secretJwk: Record<string, unknown> = {}
+const rsaJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+  format: 'jwk',
+})
 const server = createServer((req, res: ServerResponse) => {
   hits++
   const json = (body: unknown) =>
@@ -78,6 +83,14 @@ const server = createServer((req, res: ServerResponse) => {
       return
     case 'empty':
       json({ keys: [] })
+      return
+    case 'rsa':
+      json({
+        keys: [
+          { ...rsaJwk, kid: 'rsa-no-alg', use: 'sig' },
+          { ...rsaJwk, kid: 'rsa-ps512', alg: 'PS512' },
+        ],
+      })
       return
     default:
       json({ keys: published })
@@ -171,6 +184,13 @@ describe('createRemoteJwks', () => {
     expect(await keys('hmac-1')).toBeUndefined()
     expect(await keys('ed-1')).toBeUndefined()
     expect(await keys('p256-1')).toBeUndefined()
+  })
+
+  it('imports an RSA key without alg as RS256 (the OIDC default), one with alg as that alg', async () => {
+    mode = 'rsa'
+    const keys = createRemoteJwks(url)
+    expect((await keys('rsa-no-alg'))?.algorithm).toBe('rsa-v1_5-sha256')
+    expect((await keys('rsa-ps512'))?.algorithm).toBe('rsa-pss-sha512')
   })
 
   it('keeps only the keys `accept` allows', async () => {

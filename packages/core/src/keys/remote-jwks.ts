@@ -74,8 +74,14 @@ async function importPublicKeys(
     if ('d' in jwk || 'k' in jwk || (use !== undefined && use !== 'sig')) {
       continue
     }
+    // An RSA key without `alg` is for RS256: OIDC's default, and the only RSA JWS algorithm a
+    // provider must support (OpenID Connect Discovery 1.0 §3); several providers omit `alg`.
+    const rsaDefault = (jwk as { kty?: unknown }).kty === 'RSA' && !('alg' in jwk)
     try {
-      const key = await importKey(jwk as JsonWebKey, typeof kid === 'string' ? { keyId: kid } : {})
+      const key = await importKey(jwk as JsonWebKey, {
+        ...(typeof kid === 'string' ? { keyId: kid } : {}),
+        ...(rsaDefault ? { algorithm: 'rsa-v1_5-sha256' as const } : {}),
+      })
       if (key.type === 'public' && !keys.has(key.keyId) && (accept === undefined || accept(key))) {
         keys.set(key.keyId, key)
       }

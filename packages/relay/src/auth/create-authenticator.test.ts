@@ -419,3 +419,35 @@ describe('OIDC checks the token type and forwards the same claims', () => {
     }
   })
 })
+
+describe('OIDC tokens get the JWS checks of Countersign user tokens (one JWT path)', () => {
+  it('refuses headers that carry keys, key URLs or b64, and accepts the same token without them', async () => {
+    const { privateKey, provider } = await oidcProvider('ES256', 'k1')
+    try {
+      const relay = await relayFor({
+        type: 'oidc',
+        issuer: 'https://idp.test',
+        audience: AUDIENCE,
+        jwksUrl: `${provider.url}/jwks`,
+      })
+      const sign = (extra: Record<string, unknown>) =>
+        new jose.SignJWT({ sub: 'o-1' })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...extra })
+          .setIssuer('https://idp.test')
+          .setAudience(AUDIENCE)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey)
+      expect((await userOf(relay, await sign({})))[0]).toBe(200)
+      for (const extra of [
+        { jku: 'https://evil.test/jwks' },
+        { x5u: 'https://evil.test/cert' },
+        { b64: true },
+      ]) {
+        expect([extra, (await userOf(relay, await sign(extra)))[0]]).toEqual([extra, 401])
+      }
+    } finally {
+      await provider.close()
+    }
+  })
+})

@@ -20,11 +20,13 @@ import {
 import {
   createRemoteJwks,
   isUserTokenRevoked,
+  type JwtAlgorithm,
   type KeySource,
+  type VerifyJwtOptions,
   type VerifyOffload,
+  verifyJwt,
   verifyUserToken,
 } from '@countersign/tokens'
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
 import { hasControlCharacter } from '../internal/text.ts'
 import type {
   CountersignAuth,
@@ -286,55 +288,53 @@ function countersignAuthenticator(
 
 /**
  * JWT `typ` values a session token may carry: none, `JWT` (ID tokens), `at+jwt` (RFC 9068
- * access tokens). Other JWTs signed by the same provider (logout tokens, DPoP proofs, security
- * event tokens) are not sessions.
+ * access tokens), compared without case and without `application/`. Other JWTs signed by the
+ * same provider (logout tokens, DPoP proofs, security event tokens) are not sessions.
  */
-const SESSION_TYPES: ReadonlySet<string> = new Set(['jwt', 'at+jwt', 'application/at+jwt'])
+const SESSION_TYPES: readonly string[] = ['jwt', 'at+jwt']
 
-function isSessionTokenType(typ: unknown): boolean {
-  return typ === undefined || (typeof typ === 'string' && SESSION_TYPES.has(typ.toLowerCase()))
+/** The JWS algorithms an OIDC provider's tokens may use here (all `verifyJwt` checks). */
+const OIDC_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'PS512', 'ES256', 'EdDSA', 'Ed25519']
+
+function oidcAlgorithms(configured: readonly string[] | undefined): JwtAlgorithm[] {
+  if (configured === undefined) {
+    return ['RS256', 'ES256', 'EdDSA']
+  }
+  const usable = OIDC_ALGORITHMS.filter((alg) => configured.includes(alg))
+  if (usable.length === 0) {
+    throw new TypeError(`auth.algorithms must include one of ${OIDC_ALGORITHMS.join(', ')}`)
+  }
+  return usable
 }
 
 function oidcAuthenticator(auth: OidcAuth): HeaderAuthenticator {
-  const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), {
-    timeoutDuration: 5000,
-    cooldownDuration: 30_000,
-    cacheMaxAge: 600_000,
-  })
-  const algorithms = [...(auth.algorithms ?? ['RS256', 'PS256', 'ES256', 'EdDSA'])]
-  const audience = typeof auth.audience === 'string' ? auth.audience : [...auth.audience]
+  // The one JWT path (decision 34): the same JWS and claim checks as Countersign user tokens.
+  const options: VerifyJwtOptions = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    keys: createRemoteJwks(auth.jwksUrl, {
+      timeoutMs: 5000,
+      cooldownMs: 30_000,
+      cacheMaxAgeMs: 600_000,
+    }),
+    algorithms: oidcAlgorithms(auth.algorithms),
+    types: SESSION_TYPES,
+    typeOptional: true,
+    clockTolerance: CLOCK_TOLERANCE_MS,
+    maxTokenLength: MAX_TOKEN_LENGTH,
+  }
   return async (authorization) => {
     const token = bearerTokenOf(authorization)
     if (token.length > MAX_TOKEN_LENGTH) {
       throw notLoggedIn('the session token is too long')
     }
+    let claims: Record<string, unknown>
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-        issuer: auth.issuer,
-        audience,
-        algorithms,
-        clockTolerance: CLOCK_TOLERANCE_MS / 1000,
-        requiredClaims: ['sub', 'exp'],
-      })
-      if (!isSessionTokenType(protectedHeader.typ)) {
-        throw notLoggedIn('the token is not an ID or access token')
-      }
-      return userFromClaims(payload.sub, payload as Record<string, unknown>)
+      claims = (await verifyJwt(token, options)).claims
     } catch (error) {
-      if (isCountersignError(error)) {
-        throw error
-      }
-      if (error instanceof joseErrors.JWTExpired) {
-        throw notLoggedIn('the session token has expired')
-      }
-      if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
-        throw new UpstreamError(
-          'upstream_unreachable',
-          'could not fetch the identity provider keys',
-        )
-      }
-      throw notLoggedIn('the session token is not valid')
+      throw tokenFailure(error)
     }
+    return userFromClaims(claims.sub, claims)
   }
 }
 

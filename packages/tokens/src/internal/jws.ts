@@ -1,9 +1,11 @@
 /**
  * Compact JWS (RFC 7515) signing and strict verification on core {@link Key}s, without a JOSE
- * library on the hot path: the algorithm comes from the key (the header must name the key's
- * own algorithm), `crit` is refused, base64url is decoded strictly, sizes are capped, and JSON
- * is parsed with the strict parser. On the Node backend verification is synchronous
- * (`verifySync`), which is what makes it faster than a general-purpose library.
+ * library: the one JWS path for every JWT the project accepts (Countersign user tokens, OIDC ID
+ * and access tokens at the relay). The algorithm comes from the key (the header must name the
+ * key's own algorithm), `kid` is required, `typ` is checked, `crit`, `b64` and key-carrying
+ * header parameters are refused, base64url is decoded strictly, sizes are capped, and JSON is
+ * parsed with the strict parser. On the Node backend verification is synchronous
+ * (`verifySync`), which is what makes it faster than a general-purpose library (decision 34).
  *
  * @module
  */
@@ -23,6 +25,8 @@ import type { VerifyOffload } from '../verify-user-token.ts'
 const ACCEPTED_ALGS: Partial<Record<Algorithm, readonly string[]>> = {
   ed25519: ['EdDSA', 'Ed25519'],
   'ecdsa-p256-sha256': ['ES256'],
+  'rsa-v1_5-sha256': ['RS256'],
+  'rsa-pss-sha512': ['PS512'],
 }
 
 /** The JWS `alg` written when signing with a key of each algorithm. */
@@ -32,7 +36,10 @@ const SIGNING_ALG: Partial<Record<Algorithm, string>> = {
 }
 
 /** Every JWS `alg` this module can verify. */
-export const SUPPORTED_JWS_ALGS: readonly string[] = ['EdDSA', 'Ed25519', 'ES256']
+export const SUPPORTED_JWS_ALGS: readonly string[] = ['EdDSA', 'Ed25519', 'ES256', 'RS256', 'PS512']
+
+/** The JWS `alg` values of user tokens (the algorithms the token service signs with). */
+export const USER_TOKEN_ALGS: readonly string[] = ['EdDSA', 'Ed25519', 'ES256']
 
 /** The JWS `alg` to write for `key`. @throws `TypeError` for a key that cannot sign JWTs. */
 export function jwsAlgOf(key: Key): string {
@@ -54,6 +61,7 @@ export async function signCompact(key: Key, header: object, payload: object): Pr
     encoder.encode(JSON.stringify(payload)),
   )}`
   const data = encoder.encode(input)
+  // Synchronous where the backend can: DESIGN.md "Crypto" (Ed25519 sign 24.6k vs 13.6k ops/s).
   const signature = key.signSync === undefined ? await key.sign(data) : key.signSync(data)
   return `${input}.${toBase64Url(signature)}`
 }
@@ -74,8 +82,13 @@ export interface VerifyCompactOptions {
   resolve: JwsKeyResolver
   /** Allowed `alg` values. */
   algorithms: readonly string[]
-  /** Required `typ` values, compared case-insensitively, with or without `application/`. */
+  /**
+   * Allowed `typ` values, lowercase, without `application/` (the header's is compared
+   * case-insensitively, with or without it). Empty: any.
+   */
   types: readonly string[]
+  /** Whether a header without `typ` passes the `types` check. Default `false`. */
+  typeOptional?: boolean
   /** Longest token accepted, in characters. */
   maxLength: number
   /**
@@ -93,10 +106,6 @@ export interface VerifiedCompact {
 }
 
 const invalid = (message: string): TokenError => new TokenError('token_invalid', message)
-
-/** A small cache of validated headers: the header segment repeats for every token of one key. */
-const HEADER_CACHE_MAX = 128
-const headerCache = new Map<string, JwsHeader>()
 
 function decodeSegment(segment: string, what: string): JsonObject {
   let text: string
@@ -123,46 +132,33 @@ function normaliseTyp(typ: string): string {
 }
 
 function parseHeader(segment: string, options: VerifyCompactOptions): JwsHeader {
-  const cached = headerCache.get(segment)
-  let header: JwsHeader
-  if (cached !== undefined) {
-    header = cached
-  } else {
-    const raw = decodeSegment(segment, 'header')
-    const { alg, kid, typ } = raw
-    if (typeof alg !== 'string' || !SUPPORTED_JWS_ALGS.includes(alg)) {
-      throw invalid('unsupported JWT algorithm')
-    }
-    if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
-      throw invalid('JWT header has no usable kid')
-    }
-    if (typ !== undefined && typeof typ !== 'string') {
-      throw invalid('malformed JWT typ')
-    }
-    if ('crit' in raw) {
-      throw invalid('JWT header has crit parameters')
-    }
-    if ('b64' in raw || 'jku' in raw || 'jwk' in raw || 'x5u' in raw || 'x5c' in raw) {
-      throw invalid('JWT header has unsupported parameters')
-    }
-    header = { alg, kid, typ, raw }
-    if (headerCache.size >= HEADER_CACHE_MAX) {
-      const oldest = headerCache.keys().next()
-      if (oldest.done !== true) {
-        headerCache.delete(oldest.value)
-      }
-    }
-    headerCache.set(segment, header)
+  const raw = decodeSegment(segment, 'header')
+  const { alg, kid, typ } = raw
+  if (typeof alg !== 'string' || !SUPPORTED_JWS_ALGS.includes(alg)) {
+    throw invalid('unsupported JWT algorithm')
   }
-  if (!options.algorithms.includes(header.alg)) {
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
+    throw invalid('JWT header has no usable kid')
+  }
+  if (typ !== undefined && typeof typ !== 'string') {
+    throw invalid('malformed JWT typ')
+  }
+  if ('crit' in raw) {
+    throw invalid('JWT header has crit parameters')
+  }
+  if ('b64' in raw || 'jku' in raw || 'jwk' in raw || 'x5u' in raw || 'x5c' in raw) {
+    throw invalid('JWT header has unsupported parameters')
+  }
+  if (!options.algorithms.includes(alg)) {
     throw invalid('JWT algorithm not allowed')
   }
   if (options.types.length > 0) {
-    if (header.typ === undefined || !options.types.includes(normaliseTyp(header.typ))) {
+    const missingOk = typ === undefined && options.typeOptional === true
+    if (!missingOk && (typ === undefined || !options.types.includes(normaliseTyp(typ)))) {
       throw invalid('wrong JWT typ')
     }
   }
-  return header
+  return { alg, kid, typ, raw }
 }
 
 /**
@@ -183,10 +179,7 @@ export async function verifyCompact(
     throw invalid('malformed JWT')
   }
   const header = parseHeader(token.slice(0, d1), options)
-  let key = options.resolve(header.kid)
-  if (key instanceof Promise) {
-    key = await key
-  }
+  const key = await options.resolve(header.kid)
   if (key === undefined) {
     throw invalid('unknown JWT key')
   }
@@ -208,6 +201,8 @@ export async function verifyCompact(
       (await (offload === true ? key.verify(data, signature) : offload(key, data, signature))) ===
       true
   } else {
+    // Synchronous on a cached KeyObject where the backend has it: bench `tokens/user-token JWT
+    // verify` (verifyUserToken against jose jwtVerify and one raw node:crypto verify).
     ok =
       key.verifySync === undefined
         ? await key.verify(data, signature)
