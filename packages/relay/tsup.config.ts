@@ -8,6 +8,8 @@ export default defineConfig({
     node: 'src/node/index.ts',
     verify: 'src/verify/index.ts',
     cli: 'src/node/cli.ts',
+    // The signing worker's entry: `new Worker(new URL('./sign-worker-thread.js', import.meta.url))`.
+    'sign-worker-thread': 'src/internal/sign-worker-thread.ts',
   },
   external: [/^node:/, /^@countersign\//],
   removeNodeProtocol: false,

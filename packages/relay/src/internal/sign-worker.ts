@@ -20,98 +20,20 @@
  */
 import { Buffer } from 'node:buffer'
 import { KeyObject } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { FieldLine, Key } from '@countersign/core'
-import type { SignedFields, SignRequestOptions } from '@countersign/signer'
+import type { Key } from '@countersign/core'
+import type { SignedFields } from '@countersign/signer'
+import type { FromWorker, SigningProfile, SignOutcome, ToWorker } from './sign-worker-protocol.ts'
+
+export type { SigningProfile } from './sign-worker-protocol.ts'
 
 /**
- * The worker. Messages: a key (`KeyObject`, algorithm, key id), a signing profile (signer
- * options and the fields to sign), a batch of checks (answered with booleans) or a batch of
- * forwards to sign (answered with `[signature-input, signature, content-digest]` or `null`).
- * Bytes cross as latin-1 strings (one character per byte, lossless): an array of strings is
- * cloned far more cheaply than typed arrays.
+ * The worker's entry: the build emits `sign-worker-thread.js` beside the bundle; from source
+ * (the tests) Node runs the `.ts` itself with its type stripping.
  */
-export const WORKER_SOURCE = `'use strict'
-const { parentPort, workerData } = require('node:worker_threads')
-const { verify } = require('node:crypto')
-let modules
-const load = () =>
-  (modules ??= Promise.all([import(workerData.signer), import(workerData.core)]))
-const keys = new Map()
-const imported = new Map()
-const profiles = new Map()
-const signers = new Map()
-function signerFor(profileId, keyId) {
-  const name = profileId + ':' + keyId
-  let signer = signers.get(name)
-  if (signer === undefined) {
-    signer = (async () => {
-      const [{ createSigner }, { importKey }] = await load()
-      let key = imported.get(keyId)
-      if (key === undefined) {
-        const { object, algorithm, id } = keys.get(keyId)
-        const material = object.type === 'secret' ? new Uint8Array(object.export()) : object.export({ format: 'jwk' })
-        key = importKey(material, { algorithm, keyId: id })
-        imported.set(keyId, key)
-      }
-      return createSigner({ ...profiles.get(profileId).options, key: await key })
-    })()
-    signer.catch(() => signers.delete(name))
-    signers.set(name, signer)
-  }
-  return signer
-}
-async function sign([profileId, keyId, url, body]) {
-  try {
-    const signer = await signerFor(profileId, keyId)
-    const fields = await signer.signMessage({
-      method: 'POST',
-      url,
-      headers: profiles.get(profileId).fields,
-      body: Buffer.from(body, 'latin1'),
-    })
-    return [fields['signature-input'], fields.signature, fields['content-digest']]
-  } catch {
-    return null
-  }
-}
-parentPort.on('message', (message) => {
-  switch (message.type) {
-    case 'key':
-      keys.set(message.keyId, message)
-      return
-    case 'profile':
-      profiles.set(message.profileId, message)
-      return
-    case 'verify': {
-      const { batch, ids, data, signatures } = message
-      const out = new Array(ids.length)
-      for (let i = 0; i < ids.length; i++) {
-        try {
-          out[i] = verify(null, Buffer.from(data[i], 'latin1'), keys.get(ids[i]).object, Buffer.from(signatures[i], 'latin1')) === true
-        } catch {
-          out[i] = false
-        }
-      }
-      parentPort.postMessage({ batch, out })
-      return
-    }
-    case 'sign':
-      Promise.all(message.jobs.map(sign)).then((out) => parentPort.postMessage({ batch: message.batch, out }))
-      return
-  }
-})
-`
-
-/** How the relay signs for one target: signer options and the fields it signs. */
-export interface SigningProfile {
-  /** `createSigner` options without a key (plain data: they are sent to the worker). */
-  readonly options: Omit<SignRequestOptions, 'key' | 'keyring' | 'offload'>
-  /** The fields of the forwarded message, as `signMessage` gets them. */
-  readonly fields: readonly FieldLine[]
-}
+export const SIGN_WORKER_ENTRY: URL = import.meta.url.endsWith('.ts')
+  ? new URL('./sign-worker-thread.ts', import.meta.url)
+  : new URL('./sign-worker-thread.js', import.meta.url)
 
 interface VerifyItem {
   readonly kind: 'verify'
@@ -207,19 +129,6 @@ function verifyingKey(key: Key): KeyObject | undefined {
     : undefined
 }
 
-/** Where the worker imports the signer and core from (this package's own dependencies). */
-function moduleUrls(): { signer: string; core: string } | undefined {
-  try {
-    const resolve = createRequire(import.meta.url).resolve
-    return {
-      signer: pathToFileURL(resolve('@countersign/signer')).href,
-      core: pathToFileURL(resolve('@countersign/core')).href,
-    }
-  } catch {
-    return undefined
-  }
-}
-
 /** Does an item on the event loop. */
 function here(item: Item): void {
   if (item.kind === 'verify') {
@@ -230,17 +139,16 @@ function here(item: Item): void {
 }
 
 /**
- * Creates a {@link SignWorker}; the thread starts on the first operation. `source` replaces
- * the worker's code (tests use it to make a worker that dies or fails).
+ * Creates a {@link SignWorker}; the thread starts on the first operation. `entry` replaces
+ * the worker's module (tests use it to make a worker that dies or fails).
  */
-export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
-  const urls = moduleUrls()
+export function createSignWorker(entry: URL = SIGN_WORKER_ENTRY): SignWorker {
   let running: Running | undefined
   let signs: Item[] = []
   let verifies: Item[] = []
   let scheduled = false
   let closed = false
-  let broken = urls === undefined
+  let broken = false
   /** Operations queued or on the worker. */
   let pending = 0
   /** Of those, token checks. */
@@ -269,7 +177,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
     }
   }
 
-  const answer = (run: Running, message: { batch: number; out: unknown[] }): void => {
+  const answer = (run: Running, message: FromWorker): void => {
     const batch = run.inflight.get(message.batch)
     if (batch === undefined) {
       return
@@ -285,7 +193,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
       if (item.kind === 'verify') {
         item.resolve(result === true)
       } else if (Array.isArray(result)) {
-        const [input, signature, digest] = result as [string, string, string | undefined]
+        const [input, signature, digest] = result as Exclude<SignOutcome, null>
         const fields: SignedFields = { 'signature-input': input, signature }
         if (typeof digest === 'string') {
           fields['content-digest'] = digest
@@ -300,7 +208,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
   const start = (): Running | undefined => {
     let worker: Worker
     try {
-      worker = new Worker(source, { eval: true, workerData: urls })
+      worker = new Worker(entry)
     } catch {
       broken = true
       return undefined
@@ -314,7 +222,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
       nextBatch: 0,
       inflight: new Map(),
     }
-    worker.on('message', (message: { batch: number; out: unknown[] }) => answer(run, message))
+    worker.on('message', (message: FromWorker) => answer(run, message))
     worker.on('error', () => stop(run))
     worker.on('exit', () => stop(run))
     return run
@@ -325,7 +233,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
     run: Running,
     ids: WeakMap<T, number>,
     thing: T,
-    message: (id: number) => object,
+    message: (id: number) => ToWorker,
   ): number => {
     let id = ids.get(thing)
     if (id === undefined) {
@@ -355,7 +263,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
 
   const send = (run: Running, batch: Item[]): void => {
     const batchId = run.nextBatch++
-    let message: object
+    let message: ToWorker
     if ((batch[0] as Item).kind === 'verify') {
       const items = batch as VerifyItem[]
       message = {
