@@ -340,6 +340,8 @@ async function startHandRelay(
 
 interface Client {
   pool: Pool
+  /** The server's origin (for a load generator in another process). */
+  origin: string
   path: string
   headers: Record<string, string>
   body: Buffer
@@ -407,7 +409,8 @@ function caseFn(name: string): () => Promise<void> {
 
 // --- Setup and checks ---------------------------------------------------------------------------
 
-async function setup(): Promise<void> {
+/** Starts every server of the group and checks each path end to end. */
+export async function setup(): Promise<void> {
   recording = false
   for (const list of latencies.values()) {
     list.length = 0
@@ -512,6 +515,7 @@ async function setup(): Promise<void> {
   const rotate = userTokens.map((t) => ({ ...json, authorization: `Bearer ${t}` }))
   const relayClient = (route: string, server = relayServer): Client => ({
     pool: poolFor(server.url),
+    origin: server.url,
     path: '/secure-request',
     headers: { ...json, authorization: `Bearer ${token}` },
     body: relayBody(route),
@@ -519,16 +523,23 @@ async function setup(): Promise<void> {
   })
   // The plain paths get the same bytes the relay's client sends.
   const plain = relayBody('ed')
+  const plainClient = (origin: string): Client => ({
+    pool: poolFor(origin),
+    origin,
+    path: '/api/orders',
+    headers: json,
+    body: plain,
+  })
   const clients: Record<string, Client> = {
-    direct: { pool: poolFor(upstream.url), path: '/api/orders', headers: json, body: plain },
-    [BARE]: { pool: poolFor(bare.url), path: '/api/orders', headers: json, body: plain },
-    [FASTIFY]: { pool: poolFor(fastifyUrl), path: '/api/orders', headers: json, body: plain },
+    direct: plainClient(upstream.url),
+    [BARE]: plainClient(bare.url),
+    [FASTIFY]: plainClient(fastifyUrl),
     'relay Ed25519': relayClient('ed'),
     'relay HMAC': relayClient('hmac'),
     [ED_UNCACHED]: relayClient('ed', uncachedServer),
     [HMAC_UNCACHED]: relayClient('hmac', uncachedServer),
     'relay Ed25519, API verifies': relayClient('verify'),
-    [HAND]: { ...relayClient('hmac'), pool: poolFor(hand.url) },
+    [HAND]: { ...relayClient('hmac'), pool: poolFor(hand.url), origin: hand.url },
   }
   st = { upstream, bareAgent, bare, fastify, relay, relayServer, uncachedServer, hand, clients }
 
@@ -640,7 +651,8 @@ async function setup(): Promise<void> {
   }
 }
 
-async function teardown(): Promise<void> {
+/** Closes everything {@link setup} started. */
+export async function teardown(): Promise<void> {
   recording = false
   st = undefined
   const errors: unknown[] = []
@@ -651,6 +663,39 @@ async function teardown(): Promise<void> {
     throw errors[0]
   }
 }
+
+/** What a load generator in another process sends to one case's server. */
+export interface LoadTarget {
+  readonly name: string
+  readonly url: string
+  /** The requests, cycled through (one per user token for the relay's cases). */
+  readonly requests: readonly {
+    method: 'POST'
+    path: string
+    headers: Record<string, string>
+    body: string
+  }[]
+  /** The answer every request must get. */
+  readonly expectBody: string
+}
+
+/** The cases of the group for an outside load generator (after {@link setup}). */
+export function loadTargets(): LoadTarget[] {
+  return Object.entries(need().clients).map(([name, c]) => ({
+    name,
+    url: c.origin,
+    requests: (c.rotate ?? [c.headers]).map((headers) => ({
+      method: 'POST' as const,
+      path: c.path,
+      headers,
+      body: c.body.toString('utf8'),
+    })),
+    expectBody: ANSWER_TEXT,
+  }))
+}
+
+/** The names of the plain proxy and the hand-written relay rows (the ratios' references). */
+export const REFERENCE_CASES = { bare: BARE, hand: HAND } as const
 
 // --- The group ----------------------------------------------------------------------------------
 

@@ -9,6 +9,14 @@ import { serveRelay } from './node/serve-relay.ts'
 import { relayKeys, startServer, type TestServer, testAuth } from './test-kit.ts'
 import type { RelayHandler } from './types.ts'
 
+/** What the API answers on these paths: JSON that a double (or a plain object) cannot carry. */
+const ANSWERS: Record<string, string> = {
+  '/api/big-id': '{"id":12345678901234567890,"ok":true}',
+  '/api/big-fraction': '{"amount":3.141592653589793238462643383279}',
+  '/api/huge': '[1e400]',
+  '/api/duplicate': '{"amount":1,"amount":2}',
+}
+
 let api: TestServer
 let relay: RelayHandler
 let served: { url: string; close(): Promise<void> }
@@ -24,14 +32,14 @@ beforeAll(async () => {
     req.on('end', () => {
       received.push(body)
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end('{"ok":true}')
+      res.end(ANSWERS[req.url ?? ''] ?? '{"ok":true}')
     })
   })
   const { ring } = await relayKeys()
   relay = createRelay({
     keys: ring,
     auth: testAuth,
-    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${api.url}/api`, allowPrivateNetwork: true, allowHttp: true }],
   })
   served = await serveRelay(relay, { port: 0, host: '127.0.0.1' })
 })
@@ -76,5 +84,26 @@ describe('the relay refuses numbers a double cannot carry (over HTTP)', () => {
     expect(response.status).toBe(200)
     const envelope = JSON.parse(received.at(-1) as string) as { data: { amount: number[] } }
     expect(envelope.data.amount).toEqual([9007199254740991, -9007199254740991, 0.1, -2500, 0])
+  })
+})
+
+describe("a batch answer carries the target's numbers unchanged", () => {
+  const batch = (paths: string[]): Promise<Response> =>
+    fetch(`${served.url}/secure-request`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer user:u1', 'content-type': 'application/json' },
+      body: JSON.stringify(paths.map((path) => ({ url: `${api.url}${path}`, data: null }))),
+    })
+
+  it('gives the exact text of a JSON answer a double cannot carry, and the value otherwise', async () => {
+    const paths = Object.keys(ANSWERS)
+    const response = await batch([...paths, '/api/ok'])
+    expect(response.status).toBe(200)
+    const items = (await response.json()) as { status: number; body: unknown }[]
+    expect(items.map((item) => item.status)).toEqual([200, 200, 200, 200, 200])
+    expect(items.slice(0, paths.length).map((item) => item.body)).toEqual(
+      paths.map((path) => ANSWERS[path]),
+    )
+    expect(items.at(-1)?.body).toEqual({ ok: true })
   })
 })

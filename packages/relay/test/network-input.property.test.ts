@@ -56,7 +56,7 @@ beforeAll(async () => {
   const relay = createRelay({
     keys: createKeyRing([privateKey]),
     auth: { type: 'countersign', issuer: ISSUER, audience: AUDIENCE, keys: userKeys },
-    targets: [{ id: 'api', baseUrl: `${apiUrl}/api`, allowPrivateNetwork: true }],
+    targets: [{ id: 'api', baseUrl: `${apiUrl}/api`, allowPrivateNetwork: true, allowHttp: true }],
     maxRequestBytes: 2048,
     cors: { allowedOrigins: ['https://app.example'] },
   })

@@ -12,19 +12,14 @@ import {
   RequestError,
   readCapped,
 } from '@countersign/core'
-import { type RelayAnswer, toResponse } from './relay-input.ts'
+import { type RelayAnswer, toResponse } from './relay-answer.ts'
 
 /** Headers on every answer the relay makes itself. */
-export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze(baseHeaders())
-
-/** A fresh, writable copy of {@link BASE_HEADERS} (a literal: cheaper than a spread). */
-export function baseHeaders(): Record<string, string> {
-  return {
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
-  }
-}
+export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+})
 
 const INTERNAL_PROBLEM = internalProblem()
 
@@ -68,32 +63,6 @@ export function jsonAnswer(
 }
 
 const CONTENT_LENGTH = /^\d{1,15}$/
-
-/**
- * Checks an already-read body against `maxBytes` as {@link readCappedBody} would: a bad or too
- * large `Content-Length` first, then the bytes themselves.
- *
- * @throws {@link @countersign/core!RequestError} `body_too_large` (413) past the cap; `malformed`
- *   for a bad `Content-Length`.
- */
-export function checkReadBody(
-  length: string | null,
-  bytes: Uint8Array,
-  maxBytes: number,
-): Uint8Array {
-  if (length !== null) {
-    if (!CONTENT_LENGTH.test(length)) {
-      throw new RequestError('malformed', 'invalid Content-Length')
-    }
-    if (Number(length) > maxBytes) {
-      throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
-    }
-  }
-  if (bytes.byteLength > maxBytes) {
-    throw new RequestError('body_too_large', `the body is larger than ${maxBytes} bytes`)
-  }
-  return bytes
-}
 
 /**
  * Reads a request body up to `maxBytes`, refusing a larger `Content-Length` before reading and

@@ -11,7 +11,7 @@ import {
 import { createSigner, type SignedFields } from '@countersign/signer'
 import { RELAY_COMPONENTS, RELAY_SIGNATURE_TAG, verifyMessage } from '@countersign/verifier'
 import { describe, expect, it } from 'vitest'
-import { createSignWorker, MAX_PENDING, type SigningProfile, WORKER_SOURCE } from './sign-worker.ts'
+import { createSignWorker, MAX_PENDING, type SigningProfile } from './sign-worker.ts'
 
 const FIELDS: readonly FieldLine[] = [['content-type', 'application/json']]
 const OPTIONS = {
@@ -167,11 +167,7 @@ describe('createSignWorker', () => {
 
   it('does the work of a dying worker on the event loop and starts a new worker', async () => {
     // The real worker, except that a forward to /die makes it exit.
-    const dies = WORKER_SOURCE.replace(
-      "case 'sign':",
-      "case 'sign':\n      if (message.jobs.some((job) => job[2].endsWith('/die'))) process.exit(1)",
-    )
-    expect(dies).not.toBe(WORKER_SOURCE)
+    const dies = new URL('../test/dying-sign-worker.ts', import.meta.url)
     const ed = await generateKeyPair('ed25519')
     const loop = onLoop(ed.privateKey)
     const worker = createSignWorker(dies)
@@ -202,11 +198,7 @@ describe('createSignWorker', () => {
 
   it('signs on the event loop what the worker could not, and nothing else', async () => {
     // The real worker, except that a body starting with "X" cannot be signed there.
-    const fails = WORKER_SOURCE.replace(
-      'const signer = await signerFor(profileId, keyId)',
-      "if (body.startsWith('X')) throw new Error('no')\n    const signer = await signerFor(profileId, keyId)",
-    )
-    expect(fails).not.toBe(WORKER_SOURCE)
+    const fails = new URL('../test/failing-sign-worker.ts', import.meta.url)
     const ed = await generateKeyPair('ed25519')
     const loop = onLoop(ed.privateKey)
     const worker = createSignWorker(fails)

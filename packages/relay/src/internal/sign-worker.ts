@@ -18,137 +18,21 @@
  * @internal
  * @module
  */
-import { Buffer } from 'node:buffer'
 import { KeyObject } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
-import type { FieldLine, Key } from '@countersign/core'
-import type { SignedFields, SignRequestOptions } from '@countersign/signer'
+import type { Key } from '@countersign/core'
+import type { SignedFields } from '@countersign/signer'
+import type { SigningProfile } from './sign-worker-protocol.ts'
+import { here, type Item, latin1Text, SignWorkerRun } from './sign-worker-run.ts'
+
+export type { SigningProfile } from './sign-worker-protocol.ts'
 
 /**
- * The worker. Messages: a key (`KeyObject`, algorithm, key id), a signing profile (signer
- * options and the fields to sign), a batch of checks (answered with booleans) or a batch of
- * forwards to sign (answered with `[signature-input, signature, content-digest]` or `null`).
- * Bytes cross as latin-1 strings (one character per byte, lossless): an array of strings is
- * cloned far more cheaply than typed arrays.
+ * The worker's entry: the build emits `sign-worker-thread.js` beside the bundle; from source
+ * (the tests) Node runs the `.ts` itself with its type stripping.
  */
-export const WORKER_SOURCE = `'use strict'
-const { parentPort, workerData } = require('node:worker_threads')
-const { verify } = require('node:crypto')
-let modules
-const load = () =>
-  (modules ??= Promise.all([import(workerData.signer), import(workerData.core)]))
-const keys = new Map()
-const imported = new Map()
-const profiles = new Map()
-const signers = new Map()
-function signerFor(profileId, keyId) {
-  const name = profileId + ':' + keyId
-  let signer = signers.get(name)
-  if (signer === undefined) {
-    signer = (async () => {
-      const [{ createSigner }, { importKey }] = await load()
-      let key = imported.get(keyId)
-      if (key === undefined) {
-        const { object, algorithm, id } = keys.get(keyId)
-        const material = object.type === 'secret' ? new Uint8Array(object.export()) : object.export({ format: 'jwk' })
-        key = importKey(material, { algorithm, keyId: id })
-        imported.set(keyId, key)
-      }
-      return createSigner({ ...profiles.get(profileId).options, key: await key })
-    })()
-    signer.catch(() => signers.delete(name))
-    signers.set(name, signer)
-  }
-  return signer
-}
-async function sign([profileId, keyId, url, body]) {
-  try {
-    const signer = await signerFor(profileId, keyId)
-    const fields = await signer.signMessage({
-      method: 'POST',
-      url,
-      headers: profiles.get(profileId).fields,
-      body: Buffer.from(body, 'latin1'),
-    })
-    return [fields['signature-input'], fields.signature, fields['content-digest']]
-  } catch {
-    return null
-  }
-}
-parentPort.on('message', (message) => {
-  switch (message.type) {
-    case 'key':
-      keys.set(message.keyId, message)
-      return
-    case 'profile':
-      profiles.set(message.profileId, message)
-      return
-    case 'verify': {
-      const { batch, ids, data, signatures } = message
-      const out = new Array(ids.length)
-      for (let i = 0; i < ids.length; i++) {
-        try {
-          out[i] = verify(null, Buffer.from(data[i], 'latin1'), keys.get(ids[i]).object, Buffer.from(signatures[i], 'latin1')) === true
-        } catch {
-          out[i] = false
-        }
-      }
-      parentPort.postMessage({ batch, out })
-      return
-    }
-    case 'sign':
-      Promise.all(message.jobs.map(sign)).then((out) => parentPort.postMessage({ batch: message.batch, out }))
-      return
-  }
-})
-`
-
-/** How the relay signs for one target: signer options and the fields it signs. */
-export interface SigningProfile {
-  /** `createSigner` options without a key (plain data: they are sent to the worker). */
-  readonly options: Omit<SignRequestOptions, 'key' | 'keyring' | 'offload'>
-  /** The fields of the forwarded message, as `signMessage` gets them. */
-  readonly fields: readonly FieldLine[]
-}
-
-interface VerifyItem {
-  readonly kind: 'verify'
-  readonly key: Key
-  readonly native: KeyObject
-  readonly data: Uint8Array
-  readonly signature: Uint8Array
-  readonly resolve: (ok: boolean) => void
-  readonly reject: (error: Error) => void
-}
-
-interface SignItem {
-  readonly kind: 'sign'
-  readonly profile: SigningProfile
-  readonly key: Key
-  readonly native: KeyObject
-  readonly url: string
-  readonly body: string
-  /** Signs on the event loop instead. */
-  readonly here: () => Promise<SignedFields>
-  readonly resolve: (fields: SignedFields) => void
-  readonly reject: (error: unknown) => void
-}
-
-type Item = VerifyItem | SignItem
-
-interface Running {
-  readonly worker: Worker
-  /** The id each key was sent under. */
-  readonly keyIds: WeakMap<KeyObject, number>
-  /** The id each profile was sent under. */
-  readonly profileIds: WeakMap<SigningProfile, number>
-  nextId: number
-  nextBatch: number
-  /** Batches sent and not answered, by batch id. */
-  readonly inflight: Map<number, Item[]>
-}
+export const SIGN_WORKER_ENTRY: URL = import.meta.url.endsWith('.ts')
+  ? new URL('./sign-worker-thread.ts', import.meta.url)
+  : new URL('./sign-worker-thread.js', import.meta.url)
 
 /** The relay's batching crypto worker. */
 export interface SignWorker {
@@ -169,18 +53,16 @@ export interface SignWorker {
   close(): Promise<void>
 }
 
-/** Operations per message: the first results come back while the worker does the rest. */
+/**
+ * Operations per message: the first results come back while the worker does the rest (decision
+ * 26; bench rows `relay Ed25519` and `relay HMAC`).
+ */
 const MAX_BATCH = 8
 /**
  * Operations queued or on the worker at most. Past that the event loop does the work itself,
  * so a worker that falls behind (or is not scheduled) bounds the wait instead of a queue.
  */
 export const MAX_PENDING = 64
-
-/** Bytes as a latin-1 string: one character per byte. */
-function latin1Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
-}
 
 /** The `KeyObject` of a Node key the worker signs with: Ed25519 private or HMAC-SHA256. */
 function signingKey(key: Key | undefined): KeyObject | undefined {
@@ -207,40 +89,17 @@ function verifyingKey(key: Key): KeyObject | undefined {
     : undefined
 }
 
-/** Where the worker imports the signer and core from (this package's own dependencies). */
-function moduleUrls(): { signer: string; core: string } | undefined {
-  try {
-    const resolve = createRequire(import.meta.url).resolve
-    return {
-      signer: pathToFileURL(resolve('@countersign/signer')).href,
-      core: pathToFileURL(resolve('@countersign/core')).href,
-    }
-  } catch {
-    return undefined
-  }
-}
-
-/** Does an item on the event loop. */
-function here(item: Item): void {
-  if (item.kind === 'verify') {
-    item.key.verify(item.data, item.signature).then(item.resolve, item.reject)
-  } else {
-    item.here().then(item.resolve, item.reject)
-  }
-}
-
 /**
- * Creates a {@link SignWorker}; the thread starts on the first operation. `source` replaces
- * the worker's code (tests use it to make a worker that dies or fails).
+ * Creates a {@link SignWorker}; the thread starts on the first operation. `entry` replaces
+ * the worker's module (tests use it to make a worker that dies or fails).
  */
-export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
-  const urls = moduleUrls()
-  let running: Running | undefined
+export function createSignWorker(entry: URL = SIGN_WORKER_ENTRY): SignWorker {
+  let running: SignWorkerRun | undefined
   let signs: Item[] = []
   let verifies: Item[] = []
   let scheduled = false
   let closed = false
-  let broken = urls === undefined
+  let broken = false
   /** Operations queued or on the worker. */
   let pending = 0
   /** Of those, token checks. */
@@ -254,164 +113,42 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
     }
   }
 
-  /** Forgets a worker that stopped; what it held is done on the event loop. */
-  const stop = (run: Running): void => {
+  /** Forgets a worker that stopped (it handed back what it held). */
+  const stopped = (run: SignWorkerRun): void => {
     if (running === run) {
       running = undefined
     }
-    const held = [...run.inflight.values()]
-    run.inflight.clear()
-    for (const batch of held) {
-      settled(batch)
-      for (const item of batch) {
-        here(item)
-      }
-    }
   }
 
-  const answer = (run: Running, message: { batch: number; out: unknown[] }): void => {
-    const batch = run.inflight.get(message.batch)
-    if (batch === undefined) {
-      return
-    }
-    run.inflight.delete(message.batch)
-    settled(batch)
-    if (run.inflight.size === 0) {
-      run.worker.unref()
-    }
-    for (let i = 0; i < batch.length; i++) {
-      const item = batch[i] as Item
-      const result = message.out[i]
-      if (item.kind === 'verify') {
-        item.resolve(result === true)
-      } else if (Array.isArray(result)) {
-        const [input, signature, digest] = result as [string, string, string | undefined]
-        const fields: SignedFields = { 'signature-input': input, signature }
-        if (typeof digest === 'string') {
-          fields['content-digest'] = digest
-        }
-        item.resolve(fields)
-      } else {
-        here(item) // the worker could not sign it: the event loop does, and reports why not
-      }
-    }
-  }
-
-  const start = (): Running | undefined => {
-    let worker: Worker
+  const start = (): SignWorkerRun | undefined => {
     try {
-      worker = new Worker(source, { eval: true, workerData: urls })
+      return new SignWorkerRun(entry, settled, stopped)
     } catch {
       broken = true
       return undefined
     }
-    worker.unref()
-    const run: Running = {
-      worker,
-      keyIds: new WeakMap(),
-      profileIds: new WeakMap(),
-      nextId: 0,
-      nextBatch: 0,
-      inflight: new Map(),
-    }
-    worker.on('message', (message: { batch: number; out: unknown[] }) => answer(run, message))
-    worker.on('error', () => stop(run))
-    worker.on('exit', () => stop(run))
-    return run
   }
 
-  /** The id `thing` goes to the worker under, sending it first (`message`) if it was not. */
-  const sentAs = <T extends object>(
-    run: Running,
-    ids: WeakMap<T, number>,
-    thing: T,
-    message: (id: number) => object,
-  ): number => {
-    let id = ids.get(thing)
-    if (id === undefined) {
-      id = run.nextId++
-      ids.set(thing, id)
-      run.worker.postMessage(message(id))
+  const dispatch = (batch: Item[]): void => {
+    if (batch.length > 0 && running === undefined) {
+      settled(batch) // closed meanwhile, or no worker could start
+      batch.forEach(here)
     }
-    return id
-  }
-
-  const keyId = (run: Running, key: Key, native: KeyObject): number =>
-    sentAs(run, run.keyIds, native, (id) => ({
-      type: 'key',
-      keyId: id,
-      object: native,
-      algorithm: key.algorithm,
-      id: key.keyId,
-    }))
-
-  const profileId = (run: Running, profile: SigningProfile): number =>
-    sentAs(run, run.profileIds, profile, (id) => ({
-      type: 'profile',
-      profileId: id,
-      options: profile.options,
-      fields: profile.fields,
-    }))
-
-  const send = (run: Running, batch: Item[]): void => {
-    const batchId = run.nextBatch++
-    let message: object
-    if ((batch[0] as Item).kind === 'verify') {
-      const items = batch as VerifyItem[]
-      message = {
-        type: 'verify',
-        batch: batchId,
-        ids: items.map((item) => keyId(run, item.key, item.native)),
-        data: items.map((item) => latin1Text(item.data)),
-        signatures: items.map((item) => latin1Text(item.signature)),
-      }
-    } else {
-      message = {
-        type: 'sign',
-        batch: batchId,
-        jobs: (batch as SignItem[]).map((item) => [
-          profileId(run, item.profile),
-          keyId(run, item.key, item.native),
-          item.url,
-          item.body,
-        ]),
-      }
-    }
-    if (run.inflight.size === 0) {
-      run.worker.ref()
-    }
-    run.inflight.set(batchId, batch)
-    run.worker.postMessage(message)
-  }
-
-  const dispatch = (run: Running | undefined, batch: Item[]): void => {
-    if (batch.length === 0) {
-      return
-    }
-    if (run === undefined) {
-      // Closed meanwhile, or no worker could start.
-      settled(batch)
-      for (const item of batch) {
-        here(item)
-      }
-      return
-    }
-    for (let i = 0; i < batch.length; i += MAX_BATCH) {
-      send(run, batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH))
+    for (let i = 0; running !== undefined && i < batch.length; i += MAX_BATCH) {
+      running.send(batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH))
     }
   }
 
   const flush = (): void => {
     scheduled = false
-    const signBatch = signs
-    const verifyBatch = verifies
+    const [signBatch, verifyBatch] = [signs, verifies]
     signs = []
     verifies = []
     if (!closed && !broken) {
       running ??= start()
     }
-    dispatch(running, signBatch)
-    dispatch(running, verifyBatch)
+    dispatch(signBatch)
+    dispatch(verifyBatch)
   }
 
   const enqueue = (queue: Item[], item: Item): void => {
@@ -435,8 +172,8 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
         return onLoop()
       }
       if (checking > 0 && native.type === 'secret') {
-        // The worker is busy checking tokens (~50 µs each): an HMAC forward costs the event
-        // loop less than another round trip to it would cost this request.
+        // The worker is busy checking tokens: an HMAC forward costs the event loop less than
+        // another round trip (decision 26; bench row `relay HMAC, no token cache`).
         return onLoop()
       }
       return new Promise((resolve, reject) => {
@@ -468,7 +205,7 @@ export function createSignWorker(source: string = WORKER_SOURCE): SignWorker {
       running = undefined
       if (run !== undefined) {
         await run.worker.terminate()
-        stop(run)
+        run.handBack()
       }
     },
   }

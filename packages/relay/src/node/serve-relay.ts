@@ -1,24 +1,15 @@
 /**
- * Serving the relay with `node:http`. A handler from `createRelay` is served by the relay's own
- * listener, which makes the same checks as the shared one from `@countersign/node-server` (hard
- * body cap; duplicate `Host`, `Content-Type`, `Content-Length`, `Authorization` and `Origin`
- * lines refused from the raw header lines; absolute-form request targets such as `POST
- * http://127.0.0.1:6379/x` refused; `Expect: 100-continue` answered only for bodies within the
- * cap) but calls the relay without building a Web `Request` and `Response`. Any other handler
- * (and a relay with `auth: custom`, whose hook gets a `Request`) is served by `serveHandler`
- * from `@countersign/node-server`. This module sets the relay's default port and re-exports
- * the shared conversion, with `fieldLinesOf` from `@countersign/verifier/node`.
+ * Serving the relay with `node:http`: the relay is one Web handler, served by `serveHandler`
+ * from `@countersign/node-server` (hard body cap; duplicate `Host`, `Content-Type`,
+ * `Content-Length`, `Authorization` and `Origin` lines refused from the raw header lines;
+ * absolute-form request targets such as `POST http://127.0.0.1:6379/x` refused; `Expect:
+ * 100-continue` answered only for bodies within the cap; problem+json for parser errors;
+ * timeouts that hold). This module sets the relay's default port and re-exports the shared
+ * conversion, with `fieldLinesOf` from `@countersign/verifier/node`.
  *
  * @module
  */
-import {
-  type RunningServer,
-  type ServeOptions,
-  serveHandler,
-  serveNodeListener,
-} from '@countersign/node-server'
-import { RELAY_CORE, type WithRelayCore } from '../internal/relay-input.ts'
-import { createRelayNodeListener } from './relay-listener.ts'
+import { type RunningServer, type ServeOptions, serveHandler } from '@countersign/node-server'
 
 export type { NodeListener, NodeListenerOptions } from '@countersign/node-server'
 export { createNodeListener, fieldLinesOf, toWebRequest } from '@countersign/node-server'
@@ -42,18 +33,12 @@ const DEFAULT_PORT = 8787
  * const server = await serveRelay(relay, { port: 8787, host: '127.0.0.1' })
  * console.log(`relay on ${server.url}`)
  * ```
+ *
+ * @throws `RangeError` for an invalid timeout; rejects when the port cannot be bound.
  */
 export function serveRelay(
   handler: (request: Request) => Promise<Response>,
   options: ServeRelayOptions = {},
 ): Promise<RunningRelayServer> {
-  const core = (handler as WithRelayCore)[RELAY_CORE]
-  if (core === undefined) {
-    return serveHandler(handler, { ...options, port: options.port ?? DEFAULT_PORT })
-  }
-  const listener = createRelayNodeListener(core, {
-    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
-    ...(options.origin === undefined ? {} : { origin: options.origin }),
-  })
-  return serveNodeListener(listener, { ...options, port: options.port ?? DEFAULT_PORT })
+  return serveHandler(handler, { ...options, port: options.port ?? DEFAULT_PORT })
 }

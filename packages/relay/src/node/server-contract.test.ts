@@ -1,7 +1,6 @@
 /**
- * The relay served by `serveRelay` holds the shared node:http server contract, on both of its
- * paths: the relay's own listener (a `createRelay` handler with `countersign` auth) and the
- * shared Web listener (a relay with `custom` auth).
+ * The relay served by `serveRelay` holds the shared node:http server contract, with the
+ * built-in `countersign` auth and with a `custom` auth hook (one path: the shared Web listener).
  */
 import { createKeyRing, importKey } from '@countersign/core'
 import {
@@ -37,7 +36,7 @@ async function serve(
 }
 
 nodeServerContract(
-  'relay (its own listener)',
+  'relay (countersign auth)',
   async (timeouts) => {
     const signingKeys = createSigningKeys()
     const keys = createKeyRing(
@@ -51,4 +50,4 @@ nodeServerContract(
   paths,
 )
 
-nodeServerContract('relay (Web listener)', (timeouts) => serve(testAuth, timeouts), paths)
+nodeServerContract('relay (custom auth)', (timeouts) => serve(testAuth, timeouts), paths)
