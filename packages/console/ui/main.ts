@@ -60,6 +60,7 @@ async function signOut(): Promise<void> {
 }
 
 function render(): void {
+  announce('')
   if (signedIn === undefined) {
     signInView()
     return

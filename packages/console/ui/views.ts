@@ -39,7 +39,7 @@ function shownOnce(slot: HTMLElement, created: Row, note?: string): void {
                 ?.writeText(String(secret))
                 .then(() => announce(`${label} copied`)),
           },
-          `Copy ${label.toLowerCase()}`,
+          `Copy ${label}`,
         ),
       ),
     ),
@@ -85,7 +85,14 @@ function keyRow(key: Row, slot: HTMLElement, refresh: () => void): Node[] {
       toggle === 'enable' ? 'Enable' : 'Disable',
     ),
     h('label', { for: graceId }, 'Grace (s)'),
-    h('input', { id: graceId, type: 'number', min: '0', value: '60', class: 'short' }),
+    h('input', {
+      id: graceId,
+      type: 'number',
+      min: '0',
+      value: '60',
+      class: 'short',
+      'aria-label': `Reroll grace in seconds for ${String(key.name)}`,
+    }),
     h(
       'button',
       {

@@ -8,6 +8,9 @@
 import { APP_CSS, APP_JS } from '../ui-assets.generated.ts'
 import { SECURITY_HEADERS } from './http.ts'
 
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b3d6b"/><path d="M4 8l3 3 5-6" stroke="#fff" stroke-width="2" fill="none"/></svg>'
+
 function page(basePath: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -16,6 +19,7 @@ function page(basePath: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Countersign console</title>
 <link rel="stylesheet" href="${basePath}/app.css">
+<link rel="icon" href="${basePath}/favicon.svg" type="image/svg+xml">
 <script type="module" src="${basePath}/app.js"></script>
 </head>
 <body>
@@ -34,6 +38,7 @@ export function asset(basePath: string, path: string): Response | undefined {
     '/': ['text/html; charset=utf-8', page(basePath)],
     '/app.js': ['text/javascript; charset=utf-8', APP_JS],
     '/app.css': ['text/css; charset=utf-8', APP_CSS],
+    '/favicon.svg': ['image/svg+xml', FAVICON],
   }
   const file = Object.hasOwn(files, path) ? files[path] : undefined
   if (file === undefined) {
