@@ -205,7 +205,7 @@ describe('the console in Chromium', () => {
     await shot('tokens')
   })
 
-  it('shows the signing-key ring and the published JWKS', async () => {
+  it('shows the signing-key ring and the JWKS, and rotating now changes the JWKS', async () => {
     await page.goto(`${stack.url}/#signing-keys`)
     await page.locator('#jwks').waitFor()
     const jwks = (await (await fetch(`${stack.origin}/.well-known/jwks.json`)).json()) as {
@@ -215,6 +215,23 @@ describe('the console in Chromium', () => {
     expect(shownJwks.keys.map((k) => k.kid)).toEqual(jwks.keys.map((k) => k.kid))
     await page.locator('td', { hasText: 'current' }).waitFor()
     await checkA11y('signing-keys')
+    const current =
+      (await page.locator('tr', { hasText: 'current' }).locator('code').textContent()) ?? ''
+    expect(jwks.keys.map((k) => k.kid)).toContain(current)
+    const nextBefore = await page.locator('dd').nth(3).textContent()
+    await page.click('#rotate-now')
+    await page.locator('#status', { hasText: 'Rotated' }).waitFor()
+    const rotated =
+      (await page.locator('tr', { hasText: 'current' }).locator('code').textContent()) ?? ''
+    expect(rotated).not.toBe(current)
+    expect(await page.locator('dd').nth(3).textContent()).not.toBe(nextBefore)
+    const served = (await (
+      await fetch(`${stack.origin}/.well-known/jwks.json`)
+    ).json()) as typeof jwks
+    expect(served).not.toEqual(jwks)
+    expect(served.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([current, rotated]))
+    const retiring = await page.locator('tr', { hasText: 'retiring' }).locator('code').textContent()
+    expect(retiring).toBe(current)
     await shot('signing-keys')
   })
 

@@ -98,6 +98,7 @@ describe('sessions', () => {
         ['GET', 'signing-keys'],
         ['POST', 'keys', { name: 'x' }],
         ['POST', 'tokens/revoke', { token: 'cs_pt_x' }],
+        ['POST', 'signing-keys/rotate', {}],
         ['DELETE', `keys/${stack.adminId}`],
         ['DELETE', 'session'],
       ] as const) {
@@ -138,12 +139,14 @@ describe('CSRF', () => {
     ['POST', `keys/${id}/reroll`, { gracePeriodMs: 0 }],
     ['DELETE', `keys/${id}`, undefined],
     ['POST', 'tokens/revoke', { token: 'cs_pt_x' }],
+    ['POST', 'signing-keys/rotate', {}],
     ['DELETE', 'session', undefined],
   ]
 
   it('refuses every state change without the CSRF token, or with a wrong one', async () => {
     const auth = await signIn(stack)
     const target = await stack.createKey(['tokens:generate'])
+    const jwks = await (await fetch(`${stack.origin}/.well-known/jwks.json`)).text()
     const wrong = `${auth.csrf.slice(0, -1)}${auth.csrf.endsWith('A') ? 'B' : 'A'}`
     for (const csrf of [undefined, '', wrong, 'short', auth.csrf.toUpperCase()]) {
       for (const [method, path, body] of changes(target.id)) {
@@ -162,6 +165,7 @@ describe('CSRF', () => {
       keys: Array<{ state: string }>
     }
     expect(keys.keys).toEqual([expect.objectContaining({ state: 'active' })])
+    expect(await (await fetch(`${stack.origin}/.well-known/jwks.json`)).text()).toBe(jwks)
   })
 
   it('refuses cross-site state changes even with the right token, sign-in included', async () => {

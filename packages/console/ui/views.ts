@@ -298,6 +298,23 @@ export async function signingView(main: HTMLElement): Promise<void> {
   main.replaceChildren(
     heading('Signing keys'),
     h(
+      'button',
+      {
+        type: 'button',
+        id: 'rotate-now',
+        class: 'danger',
+        onclick: () => {
+          if (confirm('Rotate the signing key now? New tokens are signed with the next key.')) {
+            void api('POST', 'signing-keys/rotate', {})
+              .then(() => signingView(main))
+              .then(() => announce('Rotated: the next key signs now'))
+              .catch((error: Error) => announce(error.message))
+          }
+        },
+      },
+      'Rotate now',
+    ),
+    h(
       'dl',
       {},
       h('dt', {}, 'Algorithm'),

@@ -71,6 +71,21 @@ export interface SigningKeys {
    * @throws `StoreError` `store_unavailable` when the store fails.
    */
   jwks(): Promise<Jwks>
+  /**
+   * Rotates now: the next slot starts at once, so the next key signs from now on and the key
+   * that was current is published for `overlapMs` more (tokens it signed keep verifying). With a
+   * store the shift is shared, and other instances follow within 5 seconds (until then they
+   * sign with the previous key, which stays published). Returns the new current key.
+   *
+   * @throws `StoreError` `store_unavailable` when the store fails.
+   */
+  rotate(): Promise<Key>
+  /**
+   * When the next key takes over on schedule (later after a {@link SigningKeys.rotate}).
+   *
+   * @throws `StoreError` `store_unavailable` when the store fails.
+   */
+  nextRotationAt(): Promise<Date>
 }
 
 interface SlotKey {
@@ -80,6 +95,8 @@ interface SlotKey {
 
 const DAY = 86_400_000
 const NEGATIVE_CACHE_MS = 5_000
+/** How long an instance trusts its copy of the shared rotation shift. */
+const SHIFT_CACHE_MS = 5_000
 
 function assertPositiveMs(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -135,6 +152,23 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
   const missing = new Map<number, number>()
 
   const storeKey = (slot: number): string => `cs:sk:${algorithm}:${slot}`
+  const shiftKey = `cs:sk:${algorithm}:shift`
+  /** How far "rotate now" has moved the key schedule ahead of the clock, in ms (only grows). */
+  let shift = 0
+  let shiftReadAt = Number.NEGATIVE_INFINITY
+
+  /** The schedule's time: the clock plus the shared shift. */
+  const clock = async (): Promise<number> => {
+    if (store !== undefined && now() - shiftReadAt >= SHIFT_CACHE_MS) {
+      const raw = await guard(() => store.get(shiftKey))
+      shiftReadAt = now()
+      const stored = raw === undefined ? 0 : Number(raw)
+      if (Number.isSafeInteger(stored) && stored > shift) {
+        shift = stored
+      }
+    }
+    return now() + shift
+  }
 
   const load = async (slot: number, create: boolean): Promise<SlotKey | undefined> => {
     if (store === undefined || masterKey === undefined) {
@@ -163,7 +197,7 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
       return existing
     }
     const jwk = await generatePrivateJwk(algorithm)
-    const ttlMs = (slot + 1) * rotateEveryMs + overlapMs - now() + rotateEveryMs
+    const ttlMs = (slot + 1) * rotateEveryMs + overlapMs - (now() + shift) + rotateEveryMs
     const value = JSON.stringify({ v: 1, jwk: await seal(sealingKey, JSON.stringify(jwk), name) })
     const written = await guard(() =>
       store.set(name, value, { ttlMs: Math.max(ttlMs, 1000), ifAbsent: true }),
@@ -229,13 +263,13 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     }
   }
 
-  return {
+  const signingKeys: SigningKeys = {
     algorithm,
     rotateEveryMs,
     overlapMs,
 
     async current() {
-      const t = now()
+      const t = await clock()
       const slot = Math.floor(t / rotateEveryMs)
       const entry = await slotKey(slot, true)
       if (entry === undefined) {
@@ -248,7 +282,7 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     },
 
     async get(kid) {
-      const slots = publishedSlots(now())
+      const slots = publishedSlots(await clock())
       for (const { slot } of slots) {
         const cached = cache.get(slot)
         if (cached !== undefined && cached.key.keyId === kid) {
@@ -268,7 +302,7 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     },
 
     async jwks() {
-      const t = now()
+      const t = await clock()
       const keys: Jwks['keys'] = []
       for (const { slot, create } of publishedSlots(t)) {
         const entry = await slotKey(slot, create)
@@ -280,5 +314,20 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
       prune(t)
       return { keys }
     },
+
+    async rotate() {
+      const t = await clock()
+      shift += (Math.floor(t / rotateEveryMs) + 1) * rotateEveryMs - t
+      if (store !== undefined) {
+        await guard(() => store.set(shiftKey, String(shift)))
+      }
+      return signingKeys.current()
+    },
+
+    async nextRotationAt() {
+      const t = await clock()
+      return new Date(now() + (Math.floor(t / rotateEveryMs) + 1) * rotateEveryMs - t)
+    },
   }
+  return signingKeys
 }

@@ -4,8 +4,17 @@
  *
  * @module
  */
-import type { ConsoleRoute } from './context.ts'
+import type { SigningKeys } from '@countersign/tokens'
+import type { ConsoleRoute, RouteContext } from './context.ts'
 import { ConsoleError, json } from './http.ts'
+
+function signingKeys(ctx: RouteContext): SigningKeys {
+  const keys = ctx.parts.signingKeys
+  if (keys === undefined) {
+    throw new ConsoleError(404, 'signing_keys_unavailable', 'this console has no signing keys')
+  }
+  return keys
+}
 
 /** The signing-key routes. */
 export const signingRoutes: ConsoleRoute[] = [
@@ -13,26 +22,35 @@ export const signingRoutes: ConsoleRoute[] = [
     method: 'GET',
     path: 'signing-keys',
     async handle(ctx) {
-      const keys = ctx.parts.signingKeys
-      if (keys === undefined) {
-        throw new ConsoleError(404, 'signing_keys_unavailable', 'this console has no signing keys')
-      }
+      const keys = signingKeys(ctx)
       const current = (await keys.current()).keyId
       const jwks = await keys.jwks()
       const at = jwks.keys.findIndex((jwk) => jwk.kid === current)
-      const now = ctx.parts.now()
-      const slotEnd = (Math.floor(now / keys.rotateEveryMs) + 1) * keys.rotateEveryMs
       return json(200, {
         algorithm: keys.algorithm,
         rotateEveryMs: keys.rotateEveryMs,
         overlapMs: keys.overlapMs,
-        nextRotationAt: new Date(slotEnd).toISOString(),
+        nextRotationAt: (await keys.nextRotationAt()).toISOString(),
         keys: jwks.keys.map((jwk, index) => ({
           kid: jwk.kid,
           state: index === at ? 'current' : index < at ? 'retiring' : 'next',
         })),
         jwks,
       })
+    },
+  },
+  {
+    method: 'POST',
+    path: 'signing-keys/rotate',
+    async handle(ctx) {
+      const key = await signingKeys(ctx).rotate()
+      await ctx.record({
+        type: 'admin',
+        action: 'signing_key.rotate',
+        target: key.keyId,
+        status: 200,
+      })
+      return json(200, { current: key.keyId })
     },
   },
 ]
