@@ -85,3 +85,39 @@ describe('createSigningKeys', () => {
     expect(await store.list('cs:sk:')).toHaveLength(0)
   })
 })
+
+describe('SigningKeys.rotate', () => {
+  it('makes the next key current now, keeps the old one published for the overlap, and is shared', async () => {
+    let now = 10 * DAY + 1000
+    const store = createMemoryStore({ now: () => now })
+    const options = { store, masterKey, rotateEveryMs: DAY, overlapMs: DAY / 4, now: () => now }
+    const a = createSigningKeys(options)
+    const b = createSigningKeys(options)
+    const before = await a.current()
+    expect((await b.current()).keyId).toBe(before.keyId)
+    expect((await a.nextRotationAt()).getTime()).toBe(11 * DAY)
+    const after = await a.rotate()
+    expect((await a.nextRotationAt()).getTime()).toBe(now + DAY) // a full slot from now
+    expect(after.keyId).not.toBe(before.keyId)
+    expect((await a.current()).keyId).toBe(after.keyId)
+    const kids = (await a.jwks()).keys.map((k) => k.kid)
+    expect(kids).toContain(before.keyId) // tokens it signed still verify
+    expect(kids).toContain(after.keyId)
+    expect((await a.get(before.keyId))?.keyId).toBe(before.keyId)
+    // Another instance follows once its copy of the shift is older than 5 s.
+    now += 5_000
+    expect((await b.current()).keyId).toBe(after.keyId)
+    expect((await b.get(after.keyId))?.keyId).toBe(after.keyId)
+    // The old key leaves the JWKS one overlap after the rotation.
+    now += DAY / 4
+    expect((await a.jwks()).keys.map((k) => k.kid)).not.toContain(before.keyId)
+    expect((await a.current()).keyId).toBe(after.keyId)
+  })
+
+  it('rotates without a store too', async () => {
+    const keys = createSigningKeys({ rotateEveryMs: DAY, overlapMs: DAY / 4 })
+    const before = await keys.current()
+    const { rotate } = keys
+    expect((await rotate()).keyId).not.toBe(before.keyId)
+  })
+})

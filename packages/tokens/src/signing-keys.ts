@@ -13,6 +13,7 @@
  */
 import type { Jwks, Key, KeyValueStore } from '@countersign/core'
 import { MAX_DURATION_MS } from './internal/duration.ts'
+import { createRotationClock } from './internal/rotation-clock.ts'
 import { importMasterKey, type MasterKeyInput } from './internal/seal.ts'
 import { createSlotKeys, publishedSlots } from './internal/signing-key-slots.ts'
 
@@ -65,6 +66,21 @@ export interface SigningKeys {
    * @throws `StoreError` `store_unavailable` when the store fails.
    */
   jwks(): Promise<Jwks>
+  /**
+   * Rotates now: the next slot starts at once, so the next key signs from now on and the key
+   * that was current is published for `overlapMs` more (tokens it signed keep verifying). With a
+   * store the shift is shared, and other instances follow within 5 seconds (until then they
+   * sign with the previous key, which stays published). Returns the new current key.
+   *
+   * @throws `StoreError` `store_unavailable` when the store fails.
+   */
+  rotate(): Promise<Key>
+  /**
+   * When the next key takes over on schedule (later after a {@link SigningKeys.rotate}).
+   *
+   * @throws `StoreError` `store_unavailable` when the store fails.
+   */
+  nextRotationAt(): Promise<Date>
 }
 
 const DAY = 86_400_000
@@ -108,17 +124,25 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
   // Avoid an unhandled rejection before first use; the error surfaces on use.
   masterKey?.catch(() => {})
 
-  const slots = createSlotKeys({ algorithm, rotateEveryMs, overlapMs, store, masterKey, now })
+  const clock = createRotationClock(algorithm, store, now)
+  const slots = createSlotKeys({
+    algorithm,
+    rotateEveryMs,
+    overlapMs,
+    store,
+    masterKey,
+    now: clock.peek,
+  })
   const published = (t: number) => publishedSlots(t, rotateEveryMs, overlapMs)
   const prune = (t: number): void => slots.prune(new Set(published(t).map((s) => s.slot)))
 
-  return {
+  const signingKeys: SigningKeys = {
     algorithm,
     rotateEveryMs,
     overlapMs,
 
     async current() {
-      const t = now()
+      const t = await clock.read()
       const slot = Math.floor(t / rotateEveryMs)
       const entry = await slots.slotKey(slot, true)
       if (entry === undefined) {
@@ -131,7 +155,7 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     },
 
     async get(kid) {
-      const live = published(now())
+      const live = published(await clock.read())
       for (const { slot } of live) {
         const cached = slots.cached(slot)
         if (cached !== undefined && cached.key.keyId === kid) {
@@ -151,7 +175,7 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
     },
 
     async jwks() {
-      const t = now()
+      const t = await clock.read()
       const keys: Jwks['keys'] = []
       for (const { slot, create } of published(t)) {
         const entry = await slots.slotKey(slot, create)
@@ -163,5 +187,17 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
       prune(t)
       return { keys }
     },
+
+    async rotate() {
+      const t = await clock.read()
+      await clock.advance((Math.floor(t / rotateEveryMs) + 1) * rotateEveryMs - t)
+      return signingKeys.current()
+    },
+
+    async nextRotationAt() {
+      const t = await clock.read()
+      return new Date(now() + (Math.floor(t / rotateEveryMs) + 1) * rotateEveryMs - t)
+    },
   }
+  return signingKeys
 }

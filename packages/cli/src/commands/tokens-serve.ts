@@ -11,6 +11,7 @@ import { CliError, EXIT } from '../cli-error.ts'
 import type { Command } from '../command.ts'
 import { listenError } from '../internal/listen-error.ts'
 import { loadMasterKey } from '../internal/load-master-key.ts'
+import { type MountedConsole, mountConsole } from '../internal/mount-console.ts'
 import { openTokenStore } from '../internal/open-token-store.ts'
 import { integerOption, stringOption } from '../internal/options.ts'
 import { resolveIssuer } from '../internal/resolve-issuer.ts'
@@ -34,6 +35,11 @@ Options:
   --master-key-file FILE  Master key file (default <db>.key, or ./countersign-tokens.key with --redis)
   --max-body-bytes N      Largest request body (default 65536)
   --start-timeout MS      How long to retry a store that is down at start (default 10000)
+  --console               Also serve the web console under /console (off by default): sign in
+                          with an admin API key
+  --audit-db FILE         The console's SQLite audit log (default <db>.audit.db, or
+                          ./countersign-audit.db with --redis)
+  --audit-retention-days N  How long audit events are kept (default 90)
   -h, --help              Show this help
 
 Environment:
@@ -73,6 +79,9 @@ export const tokensServe: Command = {
     'master-key-file': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'start-timeout': { type: 'string' },
+    console: { type: 'boolean' },
+    'audit-db': { type: 'string' },
+    'audit-retention-days': { type: 'string' },
   },
   async run(values, _positionals, io) {
     const out = (line: string): void => void io.stdout.write(`${line}\n`)
@@ -85,6 +94,17 @@ export const tokensServe: Command = {
     const port = integerOption(values, 'port', 8080, 0, 65_535)
     const maxBodyBytes = integerOption(values, 'max-body-bytes', 64 * 1024, 1, 2 ** 30)
     const timeoutMs = integerOption(values, 'start-timeout', 10_000, 1, 600_000)
+    const consoleOn = values.console === true
+    const retentionDays = integerOption(values, 'audit-retention-days', 90, 1, 36_500)
+    const auditDb =
+      stringOption(values, 'audit-db') ??
+      (redis === undefined ? `${db}.audit.db` : 'countersign-audit.db')
+    if (
+      !consoleOn &&
+      (values['audit-db'] !== undefined || values['audit-retention-days'] !== undefined)
+    ) {
+      throw new CliError(EXIT.usage, '--audit-db and --audit-retention-days need --console')
+    }
     const host = stringOption(values, 'host') ?? '127.0.0.1'
     const issuer = resolveIssuer(stringOption(values, 'issuer'), {
       host,
@@ -104,20 +124,35 @@ export const tokensServe: Command = {
       timeoutMs,
     })
     let running: RunningServer
+    let mounted: MountedConsole | undefined
     try {
       await waitForStore(() => store.get(ADMIN_MARKER), timeoutMs, 'the store')
       const masterKey = await loadMasterKey(keyFile, io.env, err)
       const apiKeys = createApiKeys({ store, masterKey })
       await createAdminKeyOnce(store, apiKeys, out)
-      const logger = (event: object): void => void io.stderr.write(`${JSON.stringify(event)}\n`)
-      const handler = createTokenService({
+      const log = (event: object): void => void io.stderr.write(`${JSON.stringify(event)}\n`)
+      mounted = consoleOn
+        ? await mountConsole({
+            store,
+            issuer,
+            masterKey,
+            apiKeys,
+            auditDb,
+            retentionDays,
+            log,
+            err,
+          })
+        : undefined
+      const service = createTokenService({
         store,
         issuer,
         masterKey,
         apiKeys,
         maxBodyBytes,
-        logger,
+        logger: mounted?.logger ?? log,
+        ...mounted?.serviceParts,
       })
+      const handler = mounted === undefined ? service : mounted.wrap(service)
       running = await serveTokenService(handler, {
         port,
         host,
@@ -126,12 +161,17 @@ export const tokensServe: Command = {
         throw listenError(error, host, port)
       })
     } catch (error) {
+      await mounted?.close().catch(() => {})
       await store.close().catch(() => {})
       throw error
     }
     out(`listening on ${running.url}`)
+    if (mounted !== undefined) {
+      out(`console on ${running.url}/console/`)
+    }
     await waitForStop(io.signal)
     await running.close()
+    await mounted?.close()
     await store.close()
     return EXIT.ok
   },
