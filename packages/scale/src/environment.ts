@@ -69,6 +69,11 @@ export interface DeploymentOptions {
   rotateEveryMs?: number
   overlapMs?: number
   perUser?: { limit: number; windowMs: number }
+  /** Use this single Redis instead of the cluster (the load run's baseline). */
+  redisUrl?: string
+  /** How many relays (default 3, at most 3) and token services (default 2, at most 2). */
+  relays?: number
+  tokenServices?: number
   /** The cluster's `cluster-node-timeout` (default 1000 ms). */
   nodeTimeoutMs?: number
 }
@@ -170,12 +175,14 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
     const issuer = 'https://tokens.scale.test'
     const audience = 'relay.scale.test'
     const rootNodes = cluster.urls.slice(0, 3)
-    const store = await createRedisStore({ cluster: { rootNodes }, prefix })
+    const url = options.redisUrl
+    const where = url === undefined ? { cluster: { rootNodes } } : { url }
+    const store = await createRedisStore({ ...where, prefix })
     cleanup.push(() => store.close())
     const received: Received[] = []
     const refused: Array<{ instance: number; code: string }> = []
     for (const [instance, port] of [api0, api1].entries()) {
-      const apiStore = await createRedisStore({ cluster: { rootNodes }, prefix })
+      const apiStore = await createRedisStore({ ...where, prefix })
       const server = await startApi(instance, port, apiStore, secret, { received, refused })
       cleanup.push(() => apiStore.close())
       cleanup.push(
@@ -186,12 +193,15 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
           }),
       )
     }
+    const tokenPorts = [t0, t1].slice(0, options.tokenServices ?? 2)
+    const relayPorts = [r0, r1, r2].slice(0, options.relays ?? 3)
     const tokens = await Promise.all(
-      [t0, t1].map((port) =>
+      tokenPorts.map((port) =>
         launch({
           kind: 'tokens',
           port,
           rootNodes,
+          ...(url === undefined ? {} : { url }),
           prefix,
           issuer,
           masterKey,
@@ -202,16 +212,17 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       ),
     )
     const lb = await startHaproxy(dir, [
-      { name: 'tokens', port: tokensLb, backends: [t0, t1], check: '/.well-known/jwks.json' },
+      { name: 'tokens', port: tokensLb, backends: tokenPorts, check: '/.well-known/jwks.json' },
       { name: 'api', port: apiLb, backends: [api0, api1], check: '/healthz' },
-      { name: 'relays', port: relayLb, backends: [r0, r1, r2], check: '/healthz' },
+      { name: 'relays', port: relayLb, backends: relayPorts, check: '/healthz' },
     ])
     const relays = await Promise.all(
-      [r0, r1, r2].map((port) =>
+      relayPorts.map((port) =>
         launch({
           kind: 'relay',
           port,
           rootNodes,
+          ...(url === undefined ? {} : { url }),
           prefix,
           issuer,
           audience,

@@ -7,11 +7,11 @@ import { type Deployment, type Received, startDeployment } from './environment.t
 const LIMIT = 20
 let d: Deployment
 beforeAll(async () => {
-  // Keys rotate every 8 s and stay published 20 s either side, so a rotation happens in-test.
+  // Keys rotate every 8 s and stay published 40 s either side, so a rotation happens in-test.
   d = await startDeployment({
     perUser: { limit: LIMIT, windowMs: 60_000 },
     rotateEveryMs: 8_000,
-    overlapMs: 20_000,
+    overlapMs: 40_000,
   })
 })
 afterAll(() => d?.stop())

@@ -18,6 +18,8 @@ export type LaunchConfig =
       kind: 'tokens'
       port: number
       rootNodes: string[]
+      /** A single Redis instead of the cluster (the load run's baseline). */
+      url?: string
       prefix: string
       issuer: string
       masterKey: string
@@ -30,6 +32,8 @@ export type LaunchConfig =
       kind: 'relay'
       port: number
       rootNodes: string[]
+      /** A single Redis instead of the cluster (the load run's baseline). */
+      url?: string
       prefix: string
       issuer: string
       audience: string
@@ -41,7 +45,7 @@ export type LaunchConfig =
 
 async function main(config: LaunchConfig): Promise<() => Promise<void>> {
   const store = await createRedisStore({
-    cluster: { rootNodes: config.rootNodes },
+    ...(config.url === undefined ? { cluster: { rootNodes: config.rootNodes } } : { url: config.url }),
     prefix: config.prefix,
     commandTimeoutMs: 500,
     maxReconnectDelayMs: 500,
