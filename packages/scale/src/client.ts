@@ -12,11 +12,26 @@ export async function issueUserToken(
   d: Deployment,
   userId: string,
 ): Promise<{ token: string; kid: string; jti: string }> {
-  const response = await fetch(`${d.tokensUrl}/v1/user-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${d.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ user: { id: userId }, audience: d.audience, format: 'jwt' }),
-  })
+  // Setup, not the thing under test: a 503 from a loaded machine is retried a few times.
+  let response: Response | undefined
+  for (let attempt = 0; attempt < 5 && response?.status !== 201; attempt++) {
+    if (attempt > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    response = await fetch(`${d.tokensUrl}/v1/user-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { id: userId }, audience: d.audience, format: 'jwt' }),
+    })
+    if (response.status === 503) {
+      await response.arrayBuffer()
+    } else {
+      break
+    }
+  }
+  if (response === undefined) {
+    throw new Error('issuing failed')
+  }
   const body = (await response.json()) as { access_token: string; jti: string }
   if (response.status !== 201) {
     throw new Error(`issuing failed: ${response.status} ${JSON.stringify(body)}`)

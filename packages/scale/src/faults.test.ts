@@ -4,7 +4,7 @@ import { type Deployment, startDeployment } from './environment.ts'
 
 let d: Deployment
 beforeAll(async () => {
-  // A 3 s node timeout: the outage (detection plus election) outlasts the 500 ms command
+  // A 3 s node timeout: the outage (detection plus election) outlasts the 1 s command
   // timeout, so the fail-closed answers are seen, not absorbed by the client's redirections.
   d = await startDeployment({ nodeTimeoutMs: 3000 })
 })
@@ -77,11 +77,15 @@ describe('faults under load', () => {
     expect([...counts.values()].every((c) => c === 1)).toBe(true)
     expect(new Set(forwarded.map((r) => r.requestId)).size).toBe(forwarded.length)
     // Every success was forwarded; only requests in flight on the dead relay may fail (502/503
-    // from the balancer), and the last third all succeed on the two relays left.
+    // from the balancer), and the last twenty all succeed on the two relays left.
     for (const r of results.filter((r) => r.status === 200)) {
       expect(counts.get(r.n)).toBe(1)
     }
-    expect(results.filter((r) => r.status !== 200).length).toBeLessThanOrEqual(8)
-    expect(results.filter((r) => r.n >= 60).every((r) => r.status === 200)).toBe(true)
+    const failed = results.filter((r) => r.status !== 200)
+    for (const r of failed) {
+      expect([0, 502, 503]).toContain(r.status)
+    }
+    expect(failed.length).toBeLessThanOrEqual(total * 0.15)
+    expect(results.filter((r) => r.n >= 70).map((r) => r.status)).toEqual(Array(20).fill(200))
   })
 })

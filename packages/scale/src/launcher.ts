@@ -45,9 +45,11 @@ export type LaunchConfig =
 
 async function main(config: LaunchConfig): Promise<() => Promise<void>> {
   const store = await createRedisStore({
-    ...(config.url === undefined ? { cluster: { rootNodes: config.rootNodes } } : { url: config.url }),
+    ...(config.url === undefined
+      ? { cluster: { rootNodes: config.rootNodes } }
+      : { url: config.url }),
     prefix: config.prefix,
-    commandTimeoutMs: 500,
+    commandTimeoutMs: 1000,
     maxReconnectDelayMs: 500,
   })
   if (config.kind === 'tokens') {

@@ -122,6 +122,7 @@ export async function startHaproxy(
     '  timeout connect 1s',
     '  timeout client 10s',
     '  timeout server 10s',
+    '  timeout check 1s',
     '  retries 2',
     '  option redispatch',
     // Only a connection that never opened is retried: a request a backend may have received is
@@ -133,7 +134,7 @@ export async function startHaproxy(
     lines.push(`backend ${name}`, '  balance roundrobin', '  option httpchk')
     lines.push(`  http-check send meth GET uri ${check} ver HTTP/1.1 hdr host 127.0.0.1`)
     for (const [i, backend] of backends.entries()) {
-      lines.push(`  server ${name}${i} 127.0.0.1:${backend} check inter 300 fall 1 rise 1`)
+      lines.push(`  server ${name}${i} 127.0.0.1:${backend} check inter 300 fall 2 rise 1`)
     }
   }
   const file = join(dir, 'haproxy.cfg')
