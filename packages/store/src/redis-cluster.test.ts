@@ -17,7 +17,9 @@ const newStore = () =>
 runStoreContract('redis cluster', newStore)
 
 describe('redis store on a cluster', () => {
-  it('spreads keys over the masters and lists them from every one', { timeout: 30_000 }, async () => {
+  it('spreads keys over the masters and lists them from every one', {
+    timeout: 30_000,
+  }, async () => {
     const store = await newStore()
     try {
       const keys = Array.from({ length: 40 }, (_, i) => `item:${i}`)
