@@ -101,6 +101,18 @@ cs_ensure_redis() {
   cs_log "redis did not come up"; return 1
 }
 
+cs_ensure_cluster_tools() {
+  # redis-server and redis-cli (a Redis Cluster is started by the scale tests themselves) and
+  # HAProxy (the balancer in front of the services), from Debian's packages when missing.
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  cs_log "installing ${missing[*]} from Debian's packages"
+  cs_apt_install "${missing[@]}"
+}
+
 cs_ensure_chromium() {
   if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return 0; fi
   if ! command -v chromium >/dev/null 2>&1; then

@@ -32,6 +32,9 @@ step "docs site in Chromium (desktop and phone, screenshots in .test-results/scr
 # Deno, Bun and Worker examples and the conformance suite.
 . scripts/bootstrap.sh
 step "runtimes (bun, deno, workerd, node 22)" cs_ensure_runtimes
+# Redis Cluster (3 masters, 3 replicas), HAProxy, 3 relays and 2 token services, started and
+# stopped by the tests (packages/scale): the multi-instance and fault tests.
+step "scale: multi-instance and fault tests on Redis Cluster" bash -c '. scripts/bootstrap.sh && cs_ensure_cluster_tools && pnpm --filter @countersign/scale test:scale'
 if ls examples/*/package.json >/dev/null 2>&1; then
   step "examples end to end" pnpm exec turbo run test:e2e --filter='./examples/*' --concurrency=1
 fi

@@ -29,6 +29,12 @@ import {
   hitResult,
 } from '@countersign/core/store-kit'
 import { createClient } from 'redis'
+import { connectRedisCluster } from './redis-cluster.ts'
+import {
+  type RedisConnection,
+  type RedisTimeouts,
+  singleNodeConnection,
+} from './redis-connection.ts'
 
 /**
  * The part of a node-redis client the store uses. A client from `createClient()` of the `redis`
@@ -53,6 +59,12 @@ export interface RedisClientLike {
   destroy(): unknown
 }
 
+/** Where a Redis Cluster is, for {@link RedisStoreOptions.cluster}. */
+export interface RedisClusterStoreOptions {
+  /** URLs of some of the cluster's nodes (`redis://` or `rediss://`), at least one. */
+  rootNodes: readonly string[]
+}
+
 /** Options for {@link createRedisStore}. */
 export interface RedisStoreOptions {
   /**
@@ -60,6 +72,13 @@ export interface RedisStoreOptions {
    * `redis://127.0.0.1:6379`). Ignored when `client` is given. Never logged.
    */
   url?: string
+  /**
+   * Connect to a Redis Cluster instead of a single Redis: the URLs of some of its nodes (three or
+   * more is best), e.g. `['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379']`. The rest of the
+   * topology is discovered, and rediscovered after a failover. ACL credentials and `rediss:` in
+   * the first URL apply to every node. Not with `url` or `client`. Never logged.
+   */
+  cluster?: RedisClusterStoreOptions
   /**
    * An existing client to use instead of creating one. Its owner keeps it: `close()` leaves it
    * open. Calls still fail fast while it is not ready, whatever its offline-queue setting.
@@ -153,6 +172,64 @@ function storeError(operation: string, error: unknown): Error {
   return new StoreError('store_unavailable', `Redis store unavailable (${operation})`, { cause })
 }
 
+/** Swallows `'error'` events: unhandled, reconnection failures would crash the process. */
+function ignoreError(): void {}
+
+/** Every key one master's `SCAN` walk yields for `pattern`. */
+async function* scanKeys(
+  send: (args: string[]) => Promise<unknown>,
+  pattern: string,
+): AsyncGenerator<string> {
+  let cursor = '0'
+  do {
+    const reply = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT])) as [
+      string,
+      string[],
+    ]
+    cursor = String(reply[0])
+    yield* reply[1]
+  } while (cursor !== '0')
+}
+
+/** The connection `options` ask for: a cluster, the caller's client, or a new client. */
+function openConnection(options: RedisStoreOptions, timeouts: RedisTimeouts): RedisConnection {
+  if (options.cluster !== undefined) {
+    const rootNodes = (options.cluster as { rootNodes?: unknown } | null)?.rootNodes
+    if (options.url !== undefined || options.client !== undefined) {
+      throw new TypeError('options.cluster cannot be combined with options.url or options.client')
+    }
+    if (!Array.isArray(rootNodes) || !rootNodes.every((url) => typeof url === 'string')) {
+      throw new TypeError('options.cluster.rootNodes must be an array of Redis URLs')
+    }
+    try {
+      return connectRedisCluster(rootNodes, timeouts)
+    } catch (error) {
+      // Never repeat the URL: it may hold a password.
+      throw new TypeError('options.cluster.rootNodes holds an invalid Redis URL', {
+        cause: safeCause(error),
+      })
+    }
+  }
+  if (options.client !== undefined) {
+    options.client.on('error', ignoreError)
+    return singleNodeConnection(options.client, timeouts)
+  }
+  let client: RedisClientLike
+  try {
+    client = createClient({
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      disableOfflineQueue: true,
+      commandOptions: { timeout: timeouts.commandTimeoutMs },
+      socket: { connectTimeout: timeouts.connectTimeoutMs, reconnectStrategy: timeouts.backoff },
+    })
+  } catch (error) {
+    // A malformed URL: say so without repeating it (it may hold a password).
+    throw new TypeError('options.url is not a valid Redis URL', { cause: safeCause(error) })
+  }
+  client.on('error', ignoreError)
+  return singleNodeConnection(client, timeouts)
+}
+
 function checkMs(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number') {
     throw new TypeError(`options.${name} must be a number`)
@@ -199,45 +276,16 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
     throw new TypeError('options.url must be a string')
   }
 
+  const timeouts: RedisTimeouts = {
+    connectTimeoutMs,
+    commandTimeoutMs,
+    maxReconnectDelayMs: maxDelay,
+    backoff: (retries) =>
+      Math.min(50 * 2 ** Math.min(retries, 16), maxDelay) + Math.floor(Math.random() * 50),
+  }
   const owned = options.client === undefined
-  let client: RedisClientLike
-  if (options.client !== undefined) {
-    client = options.client
-  } else {
-    try {
-      client = createClient({
-        url: options.url ?? 'redis://127.0.0.1:6379',
-        disableOfflineQueue: true,
-        commandOptions: { timeout: commandTimeoutMs },
-        socket: {
-          connectTimeout: connectTimeoutMs,
-          reconnectStrategy: (retries: number) =>
-            Math.min(50 * 2 ** Math.min(retries, 16), maxDelay) + Math.floor(Math.random() * 50),
-        },
-      })
-    } catch (error) {
-      // A malformed URL: say so without repeating it (it may hold a password).
-      throw new TypeError('options.url is not a valid Redis URL', { cause: safeCause(error) })
-    }
-  }
-
-  // Reconnection failures arrive as 'error' events; unhandled, they would crash the process.
-  const onError = (): void => {}
-  client.on('error', onError)
-
-  if (!client.isOpen) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        client.off('error', onFirstError)
-        resolve()
-      }
-      const onFirstError = (): void => done()
-      const timer = setTimeout(done, connectTimeoutMs)
-      client.on('error', onFirstError)
-      client.connect().then(done, done)
-    })
-  }
+  const connection = openConnection(options, timeouts)
+  await connection.opened
 
   const key = {
     once: (k: string) => `${prefix}:{o:${k}}`,
@@ -250,12 +298,12 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
 
   let closed = false
 
-  /** Sends one command, failing fast when not connected and after `commandTimeoutMs`. */
-  const send = async (args: string[]): Promise<unknown> => {
+  /** Runs one command, failing fast when not connected and after `commandTimeoutMs`. */
+  const timed = async (command: () => Promise<unknown>): Promise<unknown> => {
     if (closed) {
       throw new StoreError('store_unavailable', 'Redis store is closed', { retryable: false })
     }
-    if (!client.isReady) {
+    if (!connection.isReady) {
       throw new Error('Redis client is not connected')
     }
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -263,11 +311,13 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
       timer = setTimeout(() => reject(new Error('Redis command timed out')), commandTimeoutMs)
     })
     try {
-      return await Promise.race([client.sendCommand(args, { timeout: commandTimeoutMs }), timeout])
+      return await Promise.race([command(), timeout])
     } finally {
       clearTimeout(timer)
     }
   }
+  /** Sends one command, routed on a cluster by its first key. */
+  const send = (args: string[], firstKey = args[1]) => timed(() => connection.send(firstKey, args))
 
   const guarded = async <T>(operation: string, body: () => Promise<T>): Promise<T> => {
     try {
@@ -279,10 +329,10 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
 
   const evalHit = async (keys: string[], args: string[]): Promise<unknown> => {
     try {
-      return await send(['EVALSHA', HIT_SHA, String(keys.length), ...keys, ...args])
+      return await send(['EVALSHA', HIT_SHA, String(keys.length), ...keys, ...args], keys[0])
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return send(['EVAL', HIT_SCRIPT, String(keys.length), ...keys, ...args])
+        return send(['EVAL', HIT_SCRIPT, String(keys.length), ...keys, ...args], keys[0])
       }
       throw error
     }
@@ -332,14 +382,12 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
       return guarded('list', async () => {
         const pattern = `${escapeGlob(kvHead)}${escapeGlob(listPrefix)}*`
         const found = new Set<string>()
-        let cursor = '0'
-        do {
-          const reply = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT])) as [
-            string,
-            string[],
-          ]
-          cursor = String(reply[0])
-          for (const redisKey of reply[1]) {
+        // On a cluster every master holds some of the keys: walk each one.
+        const masters = (await timed(() => connection.masters())) as Array<
+          (args: string[]) => Promise<unknown>
+        >
+        for (const master of masters) {
+          for await (const redisKey of scanKeys((args) => timed(() => master(args)), pattern)) {
             if (redisKey.startsWith(kvHead) && redisKey.endsWith('}')) {
               const userKey = redisKey.slice(kvHead.length, -1)
               if (userKey.startsWith(listPrefix)) {
@@ -347,7 +395,7 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
               }
             }
           }
-        } while (cursor !== '0')
+        }
         const keys = [...found].sort(compareCodePoints)
         const entries: Array<{ key: string; value: string }> = []
         // Entries may expire between SCAN and GET: read in batches until the limit is met.
@@ -396,7 +444,7 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
       }
       closed = true
       if (!owned) {
-        client.off('error', onError)
+        options.client?.off('error', ignoreError)
         return
       }
       // The 'error' listener stays: a late socket error must not crash the process either.
@@ -405,12 +453,10 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
         timer = setTimeout(resolve, commandTimeoutMs)
       })
       try {
-        await Promise.race([client.close().catch(() => undefined), timeout])
+        await Promise.race([connection.close().catch(() => undefined), timeout])
       } finally {
         clearTimeout(timer)
-        if (client.isOpen) {
-          client.destroy()
-        }
+        connection.destroy()
       }
     },
   }
