@@ -377,6 +377,41 @@ describe('verifyRequest: what it refuses', () => {
     ).toBe('store_unavailable')
   })
 
+  it('consumes the one nonce of a request with one store call, and fails closed on a sync throw', async () => {
+    const calls: [string, number][] = []
+    const seen = new Set<string>()
+    const recording: ConsumeOnceStore = {
+      consumeOnce: async (key, ttlMs) => {
+        calls.push([key, ttlMs])
+        const fresh = !seen.has(key)
+        seen.add(key)
+        return fresh
+      },
+    }
+    const verifier = createVerifier(options({ nonceStore: recording, maxAgeSeconds: 300 }))
+    const signed = await signRequest(post(), { key: hmac, nonce: 'n-1' })
+    const copy = await alter(signed, {})
+    expect(await codeOf(verifier.verifyRequest(signed))).toBe('verified')
+    expect(calls).toHaveLength(1)
+    const [key, ttlMs] = calls[0] as [string, number]
+    expect(key).toBe('sig-nonce:n-1')
+    // created + maxAge - now, plus a second: between 300 s and 302 s for a fresh signature.
+    expect(ttlMs).toBeGreaterThanOrEqual(300_000)
+    expect(ttlMs).toBeLessThanOrEqual(302_000)
+    expect(await codeOf(verifier.verifyRequest(copy))).toBe('replayed')
+    expect(calls).toHaveLength(2)
+    const throwsNow: ConsumeOnceStore = {
+      consumeOnce: () => {
+        throw new Error('not connected')
+      },
+    }
+    const error = await verifyRequest(
+      await signRequest(post(), { key: hmac }),
+      options({ nonceStore: throwsNow }),
+    ).catch((e) => e)
+    expect(error).toMatchObject({ code: 'store_unavailable', status: 503 })
+  })
+
   it('duplicate fields, from raw field lines and from Headers', async () => {
     const signed = await signRequest(post(), { key: hmac })
     const lines: [string, string][] = [...signed.headers]
