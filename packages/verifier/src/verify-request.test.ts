@@ -388,6 +388,10 @@ describe('verifyRequest: what it refuses', () => {
         return fresh
       },
     }
+    // The clock stands still on a whole second, so the TTL is exact: created + maxAge - now,
+    // plus a second.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(1_800_000_000_000)
     const verifier = createVerifier(options({ nonceStore: recording, maxAgeSeconds: 300 }))
     const signed = await signRequest(post(), { key: hmac, nonce: 'n-1' })
     const copy = await alter(signed, {})
@@ -395,9 +399,7 @@ describe('verifyRequest: what it refuses', () => {
     expect(calls).toHaveLength(1)
     const [key, ttlMs] = calls[0] as [string, number]
     expect(key).toBe('sig-nonce:n-1')
-    // created + maxAge - now, plus a second: between 300 s and 302 s for a fresh signature.
-    expect(ttlMs).toBeGreaterThanOrEqual(300_000)
-    expect(ttlMs).toBeLessThanOrEqual(302_000)
+    expect(ttlMs).toBe(301_000)
     expect(await codeOf(verifier.verifyRequest(copy))).toBe('replayed')
     expect(calls).toHaveLength(2)
     const throwsNow: ConsumeOnceStore = {
