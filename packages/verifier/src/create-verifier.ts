@@ -557,9 +557,15 @@ async function consumeNonces(
   const ttlMs = Math.max(1000, Math.ceil((created + policy.maxAge - now) * 1000) + 1000)
   let results: boolean[]
   try {
-    results = await Promise.all(
-      [...nonces].map((n) => policy.store.consumeOnce(nonceKey(n), ttlMs)),
-    )
+    if (nonces.size === 1) {
+      // The common case, one nonce: no array, no Promise.all.
+      const [only] = nonces
+      results = [await policy.store.consumeOnce(nonceKey(only as string), ttlMs)]
+    } else {
+      results = await Promise.all(
+        [...nonces].map((n) => policy.store.consumeOnce(nonceKey(n), ttlMs)),
+      )
+    }
   } catch (cause) {
     if (cause instanceof StoreError) {
       throw cause

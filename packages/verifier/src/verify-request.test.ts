@@ -377,6 +377,43 @@ describe('verifyRequest: what it refuses', () => {
     ).toBe('store_unavailable')
   })
 
+  it('consumes the one nonce of a request with one store call, and fails closed on a sync throw', async () => {
+    const calls: [string, number][] = []
+    const seen = new Set<string>()
+    const recording: ConsumeOnceStore = {
+      consumeOnce: async (key, ttlMs) => {
+        calls.push([key, ttlMs])
+        const fresh = !seen.has(key)
+        seen.add(key)
+        return fresh
+      },
+    }
+    // The clock stands still on a whole second, so the TTL is exact: created + maxAge - now,
+    // plus a second.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(1_800_000_000_000)
+    const verifier = createVerifier(options({ nonceStore: recording, maxAgeSeconds: 300 }))
+    const signed = await signRequest(post(), { key: hmac, nonce: 'n-1' })
+    const copy = await alter(signed, {})
+    expect(await codeOf(verifier.verifyRequest(signed))).toBe('verified')
+    expect(calls).toHaveLength(1)
+    const [key, ttlMs] = calls[0] as [string, number]
+    expect(key).toBe('sig-nonce:n-1')
+    expect(ttlMs).toBe(301_000)
+    expect(await codeOf(verifier.verifyRequest(copy))).toBe('replayed')
+    expect(calls).toHaveLength(2)
+    const throwsNow: ConsumeOnceStore = {
+      consumeOnce: () => {
+        throw new Error('not connected')
+      },
+    }
+    const error = await verifyRequest(
+      await signRequest(post(), { key: hmac }),
+      options({ nonceStore: throwsNow }),
+    ).catch((e) => e)
+    expect(error).toMatchObject({ code: 'store_unavailable', status: 503 })
+  })
+
   it('duplicate fields, from raw field lines and from Headers', async () => {
     const signed = await signRequest(post(), { key: hmac })
     const lines: [string, string][] = [...signed.headers]
