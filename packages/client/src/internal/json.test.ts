@@ -96,7 +96,7 @@ describe('parseBody', () => {
 describe('asProblem', () => {
   it('recognises Countersign problems only', () => {
     const problem = {
-      type: 'https://countersign.dev/errors#target_forbidden',
+      type: 'https://countersign.dev/errors/target_forbidden',
       title: 'target forbidden',
       status: 403,
       code: 'target_forbidden',
