@@ -14,7 +14,7 @@ import { loadMasterKey } from '../internal/load-master-key.ts'
 import { openTokenStore } from '../internal/open-token-store.ts'
 import { integerOption, stringOption } from '../internal/options.ts'
 import { resolveIssuer } from '../internal/resolve-issuer.ts'
-import { waitForStop } from '../internal/wait-for-stop.ts'
+import { OPS_ENV, OPS_HELP, OPS_OPTIONS, serveOps } from '../internal/serve-ops.ts'
 import { waitForStore } from '../internal/wait-for-store.ts'
 
 const ADMIN_MARKER = 'cs:svc:admin-key'
@@ -34,10 +34,15 @@ Options:
   --master-key-file FILE  Master key file (default <db>.key, or ./countersign-tokens.key with --redis)
   --max-body-bytes N      Largest request body (default 65536)
   --start-timeout MS      How long to retry a store that is down at start (default 10000)
+${OPS_HELP}
   -h, --help              Show this help
+
+Serves GET /healthz (alive) and GET /readyz (store reachable, signing key loaded; 503 naming
+the failing check). Logs one JSON line per request on standard error.
 
 Environment:
   COUNTERSIGN_MASTER_KEY  The master key (base64url of 32 bytes); overrides the key file.
+${OPS_ENV}
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad usage, 3 could not start (unreadable key file,
 store down past --start-timeout, port in use).`
@@ -73,6 +78,7 @@ export const tokensServe: Command = {
     'master-key-file': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'start-timeout': { type: 'string' },
+    ...OPS_OPTIONS,
   },
   async run(values, _positionals, io) {
     const out = (line: string): void => void io.stdout.write(`${line}\n`)
@@ -94,8 +100,12 @@ export const tokensServe: Command = {
     const keyFile =
       stringOption(values, 'master-key-file') ??
       (redis === undefined ? `${db}.key` : 'countersign-tokens.key')
+    const ops = await serveOps(values, io, 'tokens')
     // Loaded here, not at the top, so `--help` and usage errors answer without loading them.
-    const { createApiKeys, createTokenService } = await import('@countersign/tokens')
+    const { createApiKeys, createSigningKeys, createTokenService } = await import(
+      '@countersign/tokens'
+    )
+    const { annotateRequest } = await import('@countersign/node-server')
     const { serveTokenService } = await import('@countersign/tokens/node')
     const store = await openTokenStore({
       db,
@@ -109,19 +119,27 @@ export const tokensServe: Command = {
       const masterKey = await loadMasterKey(keyFile, io.env, err)
       const apiKeys = createApiKeys({ store, masterKey })
       await createAdminKeyOnce(store, apiKeys, out)
-      const logger = (event: object): void => void io.stderr.write(`${JSON.stringify(event)}\n`)
+      const signingKeys = createSigningKeys({ store, masterKey })
       const handler = createTokenService({
         store,
         issuer,
         masterKey,
         apiKeys,
+        signingKeys,
         maxBodyBytes,
-        logger,
+        // The service's own per-request event names the route pattern and code of the log line.
+        logger: (event) => annotateRequest({ route: event.route, code: event.code }),
       })
+      // Keys take over at multiples of the rotation period (7 days) since the epoch.
+      ops.metrics?.signingKeyAge(() => (Date.now() % (7 * 24 * 3600 * 1000)) / 1000)
+      const ping = store.ping?.bind(store) ?? (() => store.get(ADMIN_MARKER))
+      await ops.start()
       running = await serveTokenService(handler, {
         port,
         host,
         maxBodyBytes: maxBodyBytes + 1024,
+        ...ops.serveOptions,
+        health: { checks: { store: ping, signing_key: () => signingKeys.current() } },
       }).catch((error: unknown) => {
         throw listenError(error, host, port)
       })
@@ -130,9 +148,8 @@ export const tokensServe: Command = {
       throw error
     }
     out(`listening on ${running.url}`)
-    await waitForStop(io.signal)
-    await running.close()
-    await store.close()
+    ops.logger.info({ url: running.url }, 'listening')
+    await ops.untilStopped(running, () => store.close())
     return EXIT.ok
   },
 }

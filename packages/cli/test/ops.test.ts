@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort, startCli } from './helpers.ts'
+
+const masterKey = randomBytes(32).toString('base64url')
+const METRICS_TOKEN = randomBytes(16).toString('hex')
+let dir = ''
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cs-ops-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A test-owned redis-server on a random loopback port, without persistence. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', ''],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000)
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    proc.once('exit', () => reject(new Error('redis-server exited')))
+  })
+  return proc
+}
+
+async function stopRedis(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) {
+    return
+  }
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  proc.kill('SIGTERM')
+  await exited
+}
+
+function logLines(stderr: string[]): Array<Record<string, unknown>> {
+  return stderr.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>]
+    } catch {
+      return []
+    }
+  })
+}
+
+describe('countersign tokens serve: operations', () => {
+  it('/readyz answers 503 naming the store while its Redis is stopped, and 200 once it is back', async () => {
+    const port = await freePort()
+    let redis = await startRedis(port)
+    const cli = await startCli(
+      ['--redis', `redis://127.0.0.1:${port}`, '--issuer', 'https://tokens.test'],
+      { COUNTERSIGN_MASTER_KEY: masterKey },
+    )
+    try {
+      const ready = await fetch(`${cli.url}/readyz`)
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toEqual({
+        status: 'ok',
+        checks: { store: 'ok', signing_key: 'ok' },
+      })
+      await stopRedis(redis)
+      const down = await fetch(`${cli.url}/readyz`)
+      expect(down.status).toBe(503)
+      expect(((await down.json()) as { checks: Record<string, string> }).checks.store).toBe(
+        'failed',
+      )
+      expect((await fetch(`${cli.url}/healthz`)).status).toBe(200)
+      redis = await startRedis(port)
+      await expect
+        .poll(async () => (await fetch(`${cli.url}/readyz`)).status, {
+          timeout: 15_000,
+          interval: 250,
+        })
+        .toBe(200)
+    } finally {
+      await cli.stop()
+      await stopRedis(redis)
+    }
+  }, 40_000)
+
+  it('/metrics behind the token counts a known sequence of requests exactly', async () => {
+    const cli = await startCli(
+      ['--db', join(dir, 'metrics.db'), '--issuer', 'https://tokens.test'],
+      {
+        COUNTERSIGN_MASTER_KEY: masterKey,
+        COUNTERSIGN_METRICS_TOKEN: METRICS_TOKEN,
+      },
+    )
+    try {
+      for (let i = 0; i < 3; i++) {
+        await (await fetch(`${cli.url}/.well-known/jwks.json`)).text()
+      }
+      for (let i = 0; i < 2; i++) {
+        await (await fetch(`${cli.url}/generate`, { method: 'POST', body: '{}' })).text()
+      }
+      expect((await fetch(`${cli.url}/metrics`)).status).toBe(401)
+      const scrape = await fetch(`${cli.url}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+      const lines = (await scrape.text())
+        .split('\n')
+        .filter((line) => line.startsWith('countersign_http_requests_total{'))
+        .sort()
+      expect(lines).toEqual([
+        'countersign_http_requests_total{route="GET /.well-known/jwks.json",method="GET",status="200",code=""} 3',
+        'countersign_http_requests_total{route="GET /metrics",method="GET",status="401",code="token_missing"} 1',
+        'countersign_http_requests_total{route="POST /generate",method="POST",status="403",code="api_key_invalid"} 2',
+      ])
+      const logged = logLines(cli.stderr).filter((line) => line.msg === 'request')
+      expect(logged).toHaveLength(6)
+      for (const line of logged) {
+        expect(line).toMatchObject({ level: 'info', service: 'tokens' })
+        expect(typeof line.time).toBe('string')
+        expect(typeof line.requestId).toBe('string')
+      }
+      expect(cli.stderr.join('\n')).not.toContain(METRICS_TOKEN)
+    } finally {
+      await cli.stop()
+    }
+  }, 30_000)
+
+  it('SIGTERM with a request in flight answers it, logs the shutdown and exits 0', async () => {
+    const cli = await startCli(['--db', join(dir, 'drain.db'), '--issuer', 'https://tokens.test'], {
+      COUNTERSIGN_MASTER_KEY: masterKey,
+    })
+    const { port } = new URL(cli.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    const received: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => received.push(chunk))
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()))
+    const body = '{"a":1}'
+    // The head and half the body: the request is in flight when SIGTERM arrives.
+    socket.write(
+      `POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 3)}`,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const exit = new Promise<number | null>((resolve) =>
+      cli.proc.once('exit', (code) => resolve(code)),
+    )
+    cli.proc.kill('SIGTERM')
+    await expect
+      .poll(() => logLines(cli.stderr).some((l) => l.msg === 'shutdown started'))
+      .toBe(true)
+    socket.end(body.slice(3))
+    await closed
+    expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 403 /)
+    expect(await exit).toBe(0)
+    const messages = logLines(cli.stderr).map((line) => line.msg)
+    expect(messages.indexOf('shutdown started')).toBeLessThan(messages.indexOf('shutdown complete'))
+  }, 30_000)
+})
