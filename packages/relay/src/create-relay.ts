@@ -17,6 +17,7 @@ import {
   type KeyRing,
   parseJsonStrict,
   RequestError,
+  traceparentOf,
   utf8,
   type WindowCounterStore,
 } from '@countersign/core'
@@ -359,6 +360,7 @@ export function createRelay(input: RelayOptions): RelayHandler {
     item: Item,
     requestId: string,
     time: string,
+    traceparent?: string,
   ): Promise<ItemResult> => {
     let targetId: string | undefined
     let rateHeaders: Record<string, string> = {}
@@ -401,6 +403,9 @@ export function createRelay(input: RelayOptions): RelayHandler {
       }
       if (signed['content-digest'] !== undefined) {
         headers['content-digest'] = signed['content-digest']
+      }
+      if (traceparent !== undefined) {
+        headers.traceparent = traceparent
       }
       const answer = await postUpstream(target.agent, url, headers, body, {
         timeoutMs: target.timeoutMs,
@@ -470,6 +475,8 @@ export function createRelay(input: RelayOptions): RelayHandler {
 
     let user: RelayUser
     let parsed: unknown
+    // W3C trace context goes on to the API, once validated (an invalid one is dropped).
+    const traceparent = traceparentOf(input.header('traceparent'))?.value
     try {
       user =
         auth.fromHeader !== undefined
@@ -497,7 +504,7 @@ export function createRelay(input: RelayOptions): RelayHandler {
       } catch (error) {
         return fail(error)
       }
-      const result = await forwardItem(user, item, requestId, time)
+      const result = await forwardItem(user, item, requestId, time, traceparent)
       const headers = answerHeaders(requestId, result, cors)
       const response: RelayAnswer = {
         status: result.status,
@@ -526,7 +533,7 @@ export function createRelay(input: RelayOptions): RelayHandler {
     const batchStarted = started
     const results = await runPool(items, DEFAULTS.batchConcurrency, async (item, i) => {
       const itemId = `${requestId}.${i}`
-      const result = await forwardItem(user, item, itemId, time)
+      const result = await forwardItem(user, item, itemId, time, traceparent)
       emitAudit(audit, {
         time,
         requestId: itemId,
