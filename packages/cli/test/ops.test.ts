@@ -5,7 +5,8 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, startCli } from './helpers.ts'
+import { CLI, freePort, startCli } from './helpers.ts'
+import { writeRelayConfig } from './relay-fixture.ts'
 
 const masterKey = randomBytes(32).toString('base64url')
 const METRICS_TOKEN = randomBytes(16).toString('hex')
@@ -165,4 +166,74 @@ describe('countersign tokens serve: operations', () => {
     const messages = logLines(cli.stderr).map((line) => line.msg)
     expect(messages.indexOf('shutdown started')).toBeLessThan(messages.indexOf('shutdown complete'))
   }, 30_000)
+})
+
+/** Starts `countersign relay serve` as a child process and waits for its "listening on" line. */
+async function startRelay(args: string[]) {
+  const proc = spawn(process.execPath, [CLI, 'relay', 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const stderr: string[] = []
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`relay did not start: ${stderr.join('\n')}`)),
+      20_000,
+    )
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(...chunk.toString().split('\n').filter(Boolean))
+      const found = stderr.map((line) => /listening on (\S+)$/.exec(line)?.[1]).find(Boolean)
+      if (found !== undefined) {
+        clearTimeout(timer)
+        resolve(found)
+      }
+    })
+    proc.once('exit', (code) =>
+      reject(new Error(`relay exited with ${code}: ${stderr.join('\n')}`)),
+    )
+  })
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  return { proc, url, stderr, exit }
+}
+
+describe('countersign relay serve: operations', () => {
+  it('/readyz follows a test-owned Redis down and back; requests get ids and log lines; SIGTERM exits 0', async () => {
+    const port = await freePort()
+    let redis = await startRedis(port)
+    const config = await writeRelayConfig(dir, 'ops-relay.json', {
+      store: { type: 'redis', url: `redis://127.0.0.1:${port}` },
+    })
+    const relay = await startRelay(['--config', config, '--trust-request-id'])
+    try {
+      expect((await fetch(`${relay.url}/readyz`)).status).toBe(200)
+      await stopRedis(redis)
+      const down = await fetch(`${relay.url}/readyz`)
+      expect(down.status).toBe(503)
+      expect(await down.json()).toEqual({ status: 'unavailable', checks: { store: 'failed' } })
+      redis = await startRedis(port)
+      await expect
+        .poll(async () => (await fetch(`${relay.url}/readyz`)).status, {
+          timeout: 15_000,
+          interval: 250,
+        })
+        .toBe(200)
+      const refused = await fetch(`${relay.url}/secure-request`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-real-token' },
+        body: '{}',
+      })
+      expect(refused.status).toBe(401)
+      await refused.text()
+      const id = refused.headers.get('x-request-id')
+      await expect
+        .poll(() => logLines(relay.stderr).find((line) => line.route === 'POST /secure-request'))
+        .toMatchObject({ service: 'relay', status: 401, requestId: id })
+      expect(relay.stderr.join('\n')).not.toContain('not-a-real-token')
+      relay.proc.kill('SIGTERM')
+      expect(await relay.exit).toBe(0)
+      expect(logLines(relay.stderr).map((line) => line.msg)).toContain('shutdown complete')
+    } finally {
+      relay.proc.kill('SIGKILL')
+      await stopRedis(redis)
+    }
+  }, 60_000)
 })
