@@ -5,7 +5,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, freePort, startCli } from './helpers.ts'
+import { CLI, freePort, startCli, startRedisServer } from './helpers.ts'
 import { writeRelayConfig } from './relay-fixture.ts'
 
 const masterKey = randomBytes(32).toString('base64url')
@@ -20,26 +20,7 @@ afterAll(async () => {
 })
 
 /** A test-owned redis-server on a random loopback port, without persistence. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', ''],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000)
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    proc.once('exit', () => reject(new Error('redis-server exited')))
-  })
-  return proc
-}
+const startRedis = (port: number): Promise<ChildProcess> => startRedisServer(port)
 
 async function stopRedis(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) {
