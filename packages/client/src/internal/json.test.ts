@@ -114,6 +114,26 @@ describe('asProblem', () => {
     expect(asProblem('text')).toBeUndefined()
   })
 
+  it('recognises them under any configured base, the old #fragment one included', () => {
+    const problem = { title: 'replayed', status: 401, code: 'replayed' }
+    for (const type of [
+      'https://docs.example/cs/errors/replayed',
+      'https://countersign.dev/errors#replayed',
+      'http://127.0.0.1:5173/errors/replayed',
+    ]) {
+      expect(asProblem({ ...problem, type })?.code).toBe('replayed')
+    }
+    for (const type of [
+      'errors/replayed',
+      'javascript:alert(1)//replayed',
+      'https://docs.example/errors/not_replayed',
+      'https://docs.example/errors/replayed/x',
+      'https://docs example/errors/replayed',
+    ]) {
+      expect(asProblem({ ...problem, type })).toBeUndefined()
+    }
+  })
+
   it('makes server text safe for messages', () => {
     expect(safeText('a\nb\u0000c')).toBe('a?b?c')
     expect(safeText('x'.repeat(300))).toHaveLength(201)
