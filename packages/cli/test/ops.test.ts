@@ -5,7 +5,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, freePort, startCli, startRedisServer } from './helpers.ts'
+import { CLI, freePort, inProcess, runCli, startCli, startRedisServer } from './helpers.ts'
 import { writeRelayConfig } from './relay-fixture.ts'
 
 const masterKey = randomBytes(32).toString('base64url')
@@ -78,7 +78,14 @@ describe('countersign tokens serve: operations', () => {
 
   it('/metrics behind the token counts a known sequence of requests exactly', async () => {
     const cli = await startCli(
-      ['--db', join(dir, 'metrics.db'), '--issuer', 'https://tokens.test'],
+      [
+        '--db',
+        join(dir, 'metrics.db'),
+        '--issuer',
+        'https://tokens.test',
+        '--problem-base',
+        'https://docs.example/cs/errors',
+      ],
       {
         COUNTERSIGN_MASTER_KEY: masterKey,
         COUNTERSIGN_METRICS_TOKEN: METRICS_TOKEN,
@@ -91,7 +98,12 @@ describe('countersign tokens serve: operations', () => {
       for (let i = 0; i < 2; i++) {
         await (await fetch(`${cli.url}/generate`, { method: 'POST', body: '{}' })).text()
       }
-      expect((await fetch(`${cli.url}/metrics`)).status).toBe(401)
+      const refused = await fetch(`${cli.url}/metrics`)
+      expect(refused.status).toBe(401)
+      // --problem-base sets the type URI of every problem.
+      expect(((await refused.json()) as { type: string }).type).toBe(
+        'https://docs.example/cs/errors/token_missing',
+      )
       const scrape = await fetch(`${cli.url}/metrics`, {
         headers: { authorization: `Bearer ${METRICS_TOKEN}` },
       })
@@ -217,4 +229,35 @@ describe('countersign relay serve: operations', () => {
       await stopRedis(redis)
     }
   }, 60_000)
+})
+
+describe('operations flags', () => {
+  it.each([
+    [
+      ['--problem-base', 'ftp://docs.example/errors/'],
+      /--problem-base must be an absolute http\(s\) URL/,
+    ],
+    [['--problem-base', 'https://docs.example/errors/?q=1'], /--problem-base/],
+    [['--drain-timeout', '0'], /--drain-timeout must be an integer/],
+    [['--metrics-port', '70000'], /--metrics-port must be an integer/],
+    [['--log-level', 'loud'], /--log-level must be one of/],
+  ])('tokens serve and relay serve refuse %j with exit 2', async (flags, message) => {
+    for (const command of [
+      ['tokens', 'serve', '--issuer', 'https://t.test'],
+      ['relay', 'serve'],
+    ]) {
+      const result = await inProcess([...command, ...flags])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+    }
+  })
+
+  it('refuses a metrics token shorter than 16 characters without echoing it', async () => {
+    const result = await runCli(['tokens', 'serve', '--issuer', 'https://t.test'], {
+      env: { COUNTERSIGN_METRICS_TOKEN: 'short-secret' },
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/COUNTERSIGN_METRICS_TOKEN must be at least 16/)
+    expect(result.stderr).not.toContain('short-secret')
+  }, 30_000)
 })
