@@ -188,3 +188,23 @@ export async function inProcess(
   const code = await runCliInProcess(args, io)
   return { code, stdout, stderr }
 }
+
+/** Starts a test-owned redis-server on `port` (loopback, no RDB snapshots) with `extra` arguments. */
+export async function startRedisServer(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000)
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    proc.once('exit', () => reject(new Error('redis-server exited')))
+  })
+  return proc
+}

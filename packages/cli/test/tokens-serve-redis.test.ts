@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { createRedisStore } from '@countersign/store/redis'
 import { createApiKeys, createParameterTokens } from '@countersign/tokens'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminCreateKey, type CliProcess, freePort, postJson, startCli } from './helpers.ts'
+import {
+  adminCreateKey,
+  type CliProcess,
+  freePort,
+  postJson,
+  startCli,
+  startRedisServer,
+} from './helpers.ts'
 
 /**
  * A private redis-server (so it can be stopped mid-run without touching the shared one), with
@@ -19,33 +26,7 @@ const masterKey = randomBytes(32).toString('base64url')
 const prefix = `cs-test-${randomBytes(4).toString('hex')}`
 
 async function startRedis(): Promise<void> {
-  const proc = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--dir',
-      dir,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  redis = proc
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000)
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    proc.once('exit', () => reject(new Error('redis-server exited')))
-  })
+  redis = await startRedisServer(redisPort, ['--appendonly', 'yes', '--dir', dir])
 }
 
 async function stopRedis(): Promise<void> {

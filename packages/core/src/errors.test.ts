@@ -225,7 +225,7 @@ describe('toProblem', () => {
   it('gives RFC 9457 problem details', () => {
     const problem = new SignatureError('signature_expired').toProblem()
     expect(problem).toEqual({
-      type: 'https://countersign.dev/errors#signature_expired',
+      type: 'https://countersign.dev/errors/signature_expired',
       title: 'signature expired',
       status: 401,
       code: 'signature_expired',

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { problemType } from './problem-type.ts'
 
 /** Every error code, with the HTTP status it maps to. The codes are stable: they never change meaning. */
 export const ERROR_CODES = {
@@ -121,8 +122,6 @@ export interface ProblemDetails {
   detail?: string
 }
 
-const PROBLEM_TYPE_BASE = 'https://countersign.dev/errors#'
-
 /** The base class of every coded Countersign error. */
 export class CountersignError extends Error {
   /** The stable error code. */
@@ -149,7 +148,7 @@ export class CountersignError extends Error {
   /** The RFC 9457 problem details for this error, safe to send to a client. */
   toProblem(): ProblemDetails {
     const problem: ProblemDetails = {
-      type: PROBLEM_TYPE_BASE + this.code,
+      type: problemType(this.code),
       title: this.code.replaceAll('_', ' '),
       status: this.status,
       code: this.code,

@@ -128,11 +128,13 @@ export type { Jwks, KeyRing, KeyRingEntryOptions } from './keys/key-ring.ts'
 export { createKeyRing } from './keys/key-ring.ts'
 export type { RemoteJwks, RemoteJwksOptions } from './keys/remote-jwks.ts'
 export { createRemoteJwks } from './keys/remote-jwks.ts'
+export { DEFAULT_PROBLEM_TYPE_BASE, problemType } from './problem-type.ts'
 // Bodies.
 export { readCapped } from './read-capped.ts'
 // Secrets.
 export type { ParsedSecret } from './secrets.ts'
 export { checkSecret, generateSecret, parseSecret } from './secrets.ts'
+export { setProblemTypeBase } from './set-problem-type-base.ts'
 // Stores.
 export type { MemoryStoreOptions } from './store/memory.ts'
 export { createMemoryStore } from './store/memory.ts'
@@ -165,3 +167,5 @@ export {
   serializeList,
   Token,
 } from './structured-fields.ts'
+export type { Traceparent } from './traceparent-of.ts'
+export { traceparentOf } from './traceparent-of.ts'

@@ -5,7 +5,7 @@ describe('internalProblem', () => {
   it('is a detail-free 500 internal_error problem, fresh on every call', () => {
     const first = internalProblem()
     expect(first).toEqual({
-      type: 'https://countersign.dev/errors#internal_error',
+      type: 'https://countersign.dev/errors/internal_error',
       title: 'internal error',
       status: 500,
       code: 'internal_error',

@@ -4,10 +4,12 @@
  *
  * @module
  */
+import { problemType } from './problem-type.ts'
 
 /** The RFC 9457 problem of {@link internalProblem}: `internal_error`, status 500. */
 export interface InternalProblem {
-  type: 'https://countersign.dev/errors#internal_error'
+  /** `problemType('internal_error')`: the configured base followed by the code. */
+  type: string
   title: 'internal error'
   status: 500
   code: 'internal_error'
@@ -27,7 +29,7 @@ export interface InternalProblem {
  */
 export function internalProblem(): InternalProblem {
   return {
-    type: 'https://countersign.dev/errors#internal_error',
+    type: problemType('internal_error'),
     title: 'internal error',
     status: 500,
     code: 'internal_error',

@@ -5,9 +5,25 @@
  * @module
  */
 import { RequestError } from '@countersign/core'
+import { annotateRequest } from './annotate-request.ts'
+import { requestContext } from './internal/request-context.ts'
 import { sendProblem } from './send-problem.ts'
 import { toWebRequest } from './to-web-request.ts'
 import type { NodeListener, NodeListenerOptions } from './types.ts'
+
+/** The `code` of a problem+json answer, for the access log and metrics. */
+function problemCodeOf(response: Response, body: Uint8Array): string | undefined {
+  const type = response.headers.get('content-type') ?? ''
+  if (!type.startsWith('application/problem+json') || body.byteLength > 16_384) {
+    return undefined
+  }
+  try {
+    const code = (JSON.parse(new TextDecoder().decode(body)) as { code?: unknown }).code
+    return typeof code === 'string' ? code : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Wraps a Web handler as a `node:http` listener.
@@ -42,6 +58,9 @@ export function createNodeListener(
         request.method === 'HEAD' || response.body === null
           ? new Uint8Array(0)
           : new Uint8Array(await response.arrayBuffer())
+      if (response.status >= 400 && requestContext.getStore() !== undefined) {
+        annotateRequest({ code: problemCodeOf(response, body) })
+      }
       const headers: Record<string, string> = {}
       response.headers.forEach((value, name) => {
         headers[name] = value

@@ -8,18 +8,30 @@
  *
  * @module
  */
+export { annotateRequest } from './annotate-request.ts'
+export { createLogger } from './create-logger.ts'
+export { createMetrics } from './create-metrics.ts'
 export { createNodeListener } from './create-node-listener.ts'
 export { fieldLinesOf } from './field-lines-of.ts'
+export type { RequestContext } from './internal/request-context.ts'
 export { readNodeBody } from './read-node-body.ts'
 export { readNodeRequest } from './read-node-request.ts'
 export { sendProblem } from './send-problem.ts'
 export { serveHandler } from './serve-handler.ts'
+export { serveMetrics } from './serve-metrics.ts'
 export { serveNodeListener } from './serve-node-listener.ts'
 export { toWebRequest } from './to-web-request.ts'
 export type {
+  HealthOptions,
+  Logger,
+  LoggerOptions,
+  Metrics,
+  MetricsOptions,
   NodeListener,
   NodeListenerOptions,
   NodeRequestParts,
+  OpsOptions,
+  RequestSample,
   RunningServer,
   ServeOptions,
 } from './types.ts'

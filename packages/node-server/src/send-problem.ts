@@ -5,7 +5,8 @@
  * @module
  */
 import type { ServerResponse } from 'node:http'
-import { internalProblem, type RequestError } from '@countersign/core'
+import { type CountersignError, internalProblem } from '@countersign/core'
+import { annotateRequest } from './annotate-request.ts'
 
 /**
  * Answers with an RFC 9457 problem (`application/problem+json`, `cache-control: no-store`) for
@@ -22,7 +23,7 @@ import { internalProblem, type RequestError } from '@countersign/core'
  */
 export function sendProblem(
   res: ServerResponse,
-  error: RequestError | undefined,
+  error: CountersignError | undefined,
   close = false,
 ): void {
   if (res.headersSent) {
@@ -30,6 +31,7 @@ export function sendProblem(
     return
   }
   const problem = error === undefined ? internalProblem() : error.toProblem()
+  annotateRequest({ code: problem.code })
   const body = JSON.stringify(problem)
   res.writeHead(problem.status, {
     'content-type': 'application/problem+json',

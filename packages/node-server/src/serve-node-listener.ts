@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream'
 import { RequestError } from '@countersign/core'
 import { answerClientError, type InFlight } from './internal/client-errors.ts'
 import { CONTENT_LENGTH } from './internal/content-length.ts'
+import { opsListener } from './internal/ops-listener.ts'
 import { timeoutsOf, trackResponse } from './internal/timeouts.ts'
 import { sendProblem } from './send-problem.ts'
 import type { NodeListener, RunningServer, ServeOptions } from './types.ts'
@@ -22,7 +23,9 @@ import type { NodeListener, RunningServer, ServeOptions } from './types.ts'
  * `maxBodyBytes`, a problem+json answer with `connection: close` for requests Node cannot
  * parse (`400 malformed`; `431 headers_too_large` past the header size limit), and port 8080 on
  * `127.0.0.1` unless told otherwise. For listeners that make
- * the checks of {@link readNodeRequest} themselves.
+ * the checks of {@link readNodeRequest} themselves. With `health`, `metrics` or `logger` it
+ * also answers `/healthz`, `/readyz` (503 once `close()` began) and `/metrics` (with
+ * `metricsToken`), sets `x-request-id`, and logs and counts every request.
  *
  * @example
  * ```ts
@@ -48,10 +51,11 @@ export function serveNodeListener(
       Math.min(250, Math.floor(Math.min(timeouts.headers, timeouts.request) / 4)),
     ),
   })
+  const ops = opsListener(listener, options)
   const inFlight = new WeakMap<Duplex, InFlight>()
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     trackResponse(inFlight, req, res, timeouts.send)
-    listener(req, res)
+    ops.listener(req, res)
   }
   server.on('request', serve)
   server.on('checkContinue', (req, res) => {
@@ -82,6 +86,7 @@ export function serveNodeListener(
         url: `http://${shownHost}:${address.port}`,
         close: () =>
           new Promise<void>((done) => {
+            ops.drain()
             // Answers in progress may finish; past the drain cap every connection is cut.
             const cap = setTimeout(() => server.closeAllConnections(), timeouts.drain)
             cap.unref()

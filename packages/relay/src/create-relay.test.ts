@@ -217,7 +217,7 @@ describe('malformed input gets a 4xx with a stable code, never a 500', () => {
     expect(response.status).toBe(status)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     const body = await json(response)
-    expect(body).toMatchObject({ code, status, type: `https://countersign.dev/errors#${code}` })
+    expect(body).toMatchObject({ code, status, type: `https://countersign.dev/errors/${code}` })
     if (status === 401) {
       expect(response.headers.get('www-authenticate')).toBe('Bearer')
     }

@@ -107,6 +107,7 @@ function everyOperation(store: Store): Array<[string, () => Promise<unknown>]> {
     ['delete', () => store.delete('key')],
     ['list', () => store.list('k')],
     ['hit', () => store.hit('rate', { limit: 5, windowMs: 60_000 })],
+    ['ping', () => (store.ping as () => Promise<void>)()],
   ]
 }
 

@@ -438,6 +438,10 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
       })
     },
 
+    async ping(): Promise<void> {
+      await guarded('ping', () => send(['PING']))
+    },
+
     async close(): Promise<void> {
       if (closed) {
         return

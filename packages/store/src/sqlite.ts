@@ -382,6 +382,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       })
     },
 
+    async ping(): Promise<void> {
+      clock()
+      guarded('ping', () => db.prepare('SELECT 1').get())
+    },
+
     async close(): Promise<void> {
       if (closed) {
         return

@@ -76,7 +76,7 @@ function expectProblem(text: string, status: number, code: string): void {
   expect(answer.body).toMatchObject({
     status,
     code,
-    type: `https://countersign.dev/errors#${code}`,
+    type: `https://countersign.dev/errors/${code}`,
   })
   expect(text.split('HTTP/1.1 ').length - 1, 'one answer only').toBe(1)
 }

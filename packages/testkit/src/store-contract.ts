@@ -604,6 +604,11 @@ export function runStoreContract(
     })
 
     describe('close', () => {
+      it('ping() answers while the store is open', async () => {
+        expect(typeof store.ping).toBe('function')
+        await expect(store.ping?.()).resolves.toBeUndefined()
+      })
+
       it('makes every later call reject with store_unavailable, and is idempotent', async () => {
         await store.set('k', 'v')
         await store.close()
@@ -615,6 +620,7 @@ export function runStoreContract(
           () => store.delete('k'),
           () => store.list(''),
           () => store.hit('k', { limit: 1, windowMs: 1000 }),
+          () => (store.ping as () => Promise<void>)(),
         ]
         for (const call of calls) {
           const error = await call().then(

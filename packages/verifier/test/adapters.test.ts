@@ -416,7 +416,7 @@ describe('hono', () => {
     expect(response.status).toBe(400)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     expect(await response.json()).toEqual({
-      type: 'https://countersign.dev/errors#duplicate_header',
+      type: 'https://countersign.dev/errors/duplicate_header',
       title: 'duplicate header',
       status: 400,
       code: 'duplicate_header',
@@ -487,7 +487,7 @@ describe('node helpers', () => {
     const answered = await send(`${bareOrigin}/x`)
     expect(answered.status).toBe(500)
     expect(await answered.json()).toEqual({
-      type: 'https://countersign.dev/errors#internal_error',
+      type: 'https://countersign.dev/errors/internal_error',
       title: 'internal error',
       status: 500,
       code: 'internal_error',

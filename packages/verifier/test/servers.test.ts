@@ -42,7 +42,7 @@ async function problemOf(response: Response): Promise<Problem> {
   expect(response.headers.get('content-type')).toBe('application/problem+json')
   const body = (await response.json()) as Problem
   expect(Object.keys(body).sort()).toEqual(['code', 'status', 'title', 'type'])
-  expect(body.type).toBe(`https://countersign.dev/errors#${body.code}`)
+  expect(body.type).toBe(`https://countersign.dev/errors/${body.code}`)
   expect(body.status).toBe(response.status)
   return body
 }

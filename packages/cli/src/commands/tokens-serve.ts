@@ -5,7 +5,7 @@
  * @module
  */
 import type { Store } from '@countersign/core'
-import type { createApiKeys } from '@countersign/tokens'
+import type { createApiKeys, SigningKeys, TokenServiceLogEvent } from '@countersign/tokens'
 import type { RunningServer } from '@countersign/tokens/node'
 import { CliError, EXIT } from '../cli-error.ts'
 import type { Command } from '../command.ts'
@@ -15,10 +15,16 @@ import { type MountedConsole, mountConsole } from '../internal/mount-console.ts'
 import { openTokenStore } from '../internal/open-token-store.ts'
 import { integerOption, stringOption } from '../internal/options.ts'
 import { resolveIssuer } from '../internal/resolve-issuer.ts'
-import { waitForStop } from '../internal/wait-for-stop.ts'
+import { OPS_ENV, OPS_HELP, OPS_OPTIONS, serveOps } from '../internal/serve-ops.ts'
 import { waitForStore } from '../internal/wait-for-store.ts'
 
 const ADMIN_MARKER = 'cs:svc:admin-key'
+
+/** How long the current signing key has signed, in seconds (for the key-age metric). */
+async function signingKeyAgeSeconds(keys: SigningKeys): Promise<number> {
+  const untilNext = (await keys.nextRotationAt()).getTime() - Date.now()
+  return Math.max(0, keys.rotateEveryMs - untilNext) / 1000
+}
 
 const HELP = `Usage: countersign tokens serve [options]
 
@@ -40,10 +46,15 @@ Options:
   --audit-db FILE         The console's SQLite audit log (default <db>.audit.db, or
                           ./countersign-audit.db with --redis)
   --audit-retention-days N  How long audit events are kept (default 90)
+${OPS_HELP}
   -h, --help              Show this help
+
+Serves GET /healthz (alive) and GET /readyz (store reachable, signing key loaded; 503 naming
+the failing check). Logs one JSON line per request on standard error.
 
 Environment:
   COUNTERSIGN_MASTER_KEY  The master key (base64url of 32 bytes); overrides the key file.
+${OPS_ENV}
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad usage, 3 could not start (unreadable key file,
 store down past --start-timeout, port in use).`
@@ -82,6 +93,7 @@ export const tokensServe: Command = {
     console: { type: 'boolean' },
     'audit-db': { type: 'string' },
     'audit-retention-days': { type: 'string' },
+    ...OPS_OPTIONS,
   },
   async run(values, _positionals, io) {
     const out = (line: string): void => void io.stdout.write(`${line}\n`)
@@ -114,8 +126,12 @@ export const tokensServe: Command = {
     const keyFile =
       stringOption(values, 'master-key-file') ??
       (redis === undefined ? `${db}.key` : 'countersign-tokens.key')
+    const ops = await serveOps(values, io, 'tokens')
     // Loaded here, not at the top, so `--help` and usage errors answer without loading them.
-    const { createApiKeys, createTokenService } = await import('@countersign/tokens')
+    const { createApiKeys, createSigningKeys, createTokenService } = await import(
+      '@countersign/tokens'
+    )
+    const { annotateRequest } = await import('@countersign/node-server')
     const { serveTokenService } = await import('@countersign/tokens/node')
     const store = await openTokenStore({
       db,
@@ -130,7 +146,8 @@ export const tokensServe: Command = {
       const masterKey = await loadMasterKey(keyFile, io.env, err)
       const apiKeys = createApiKeys({ store, masterKey })
       await createAdminKeyOnce(store, apiKeys, out)
-      const log = (event: object): void => void io.stderr.write(`${JSON.stringify(event)}\n`)
+      const annotate = (event: TokenServiceLogEvent): void =>
+        annotateRequest({ route: event.route, code: event.code })
       mounted = consoleOn
         ? await mountConsole({
             store,
@@ -139,24 +156,33 @@ export const tokensServe: Command = {
             apiKeys,
             auditDb,
             retentionDays,
-            log,
+            log: annotate,
             err,
           })
         : undefined
+      const signingKeys =
+        mounted?.serviceParts.signingKeys ?? createSigningKeys({ store, masterKey })
       const service = createTokenService({
         store,
         issuer,
         masterKey,
         apiKeys,
+        signingKeys,
         maxBodyBytes,
-        logger: mounted?.logger ?? log,
+        // The service's own per-request event names the route pattern and code of the log line.
+        logger: mounted?.logger ?? annotate,
         ...mounted?.serviceParts,
       })
       const handler = mounted === undefined ? service : mounted.wrap(service)
+      ops.metrics?.signingKeyAge(() => signingKeyAgeSeconds(signingKeys))
+      const ping = store.ping?.bind(store) ?? (() => store.get(ADMIN_MARKER))
+      await ops.start()
       running = await serveTokenService(handler, {
         port,
         host,
         maxBodyBytes: maxBodyBytes + 1024,
+        ...ops.serveOptions,
+        health: { checks: { store: ping, signing_key: () => signingKeys.current() } },
       }).catch((error: unknown) => {
         throw listenError(error, host, port)
       })
@@ -169,10 +195,11 @@ export const tokensServe: Command = {
     if (mounted !== undefined) {
       out(`console on ${running.url}/console/`)
     }
-    await waitForStop(io.signal)
-    await running.close()
-    await mounted?.close()
-    await store.close()
+    ops.logger.info({ url: running.url }, 'listening')
+    await ops.untilStopped(running, async () => {
+      await mounted?.close()
+      await store.close()
+    })
     return EXIT.ok
   },
 }

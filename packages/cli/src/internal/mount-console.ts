@@ -42,7 +42,7 @@ export async function mountConsole(options: {
   apiKeys: ApiKeys
   auditDb: string
   retentionDays: number
-  log: (event: object) => void
+  log: (event: TokenServiceLogEvent) => void
   err: (line: string) => void
 }): Promise<MountedConsole> {
   const { createParameterTokens, createSigningKeys, createUserTokens } = await import(

@@ -96,7 +96,7 @@ describe('parseBody', () => {
 describe('asProblem', () => {
   it('recognises Countersign problems only', () => {
     const problem = {
-      type: 'https://countersign.dev/errors#target_forbidden',
+      type: 'https://countersign.dev/errors/target_forbidden',
       title: 'target forbidden',
       status: 403,
       code: 'target_forbidden',
@@ -112,6 +112,26 @@ describe('asProblem', () => {
     expect(asProblem({ code: 'target_forbidden' })).toBeUndefined()
     expect(asProblem([problem])).toBeUndefined()
     expect(asProblem('text')).toBeUndefined()
+  })
+
+  it('recognises them under any configured base, the old #fragment one included', () => {
+    const problem = { title: 'replayed', status: 401, code: 'replayed' }
+    for (const type of [
+      'https://docs.example/cs/errors/replayed',
+      'https://countersign.dev/errors#replayed',
+      'http://127.0.0.1:5173/errors/replayed',
+    ]) {
+      expect(asProblem({ ...problem, type })?.code).toBe('replayed')
+    }
+    for (const type of [
+      'errors/replayed',
+      'javascript:alert(1)//replayed',
+      'https://docs.example/errors/not_replayed',
+      'https://docs.example/errors/replayed/x',
+      'https://docs example/errors/replayed',
+    ]) {
+      expect(asProblem({ ...problem, type })).toBeUndefined()
+    }
   })
 
   it('makes server text safe for messages', () => {

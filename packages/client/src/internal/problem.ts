@@ -6,8 +6,6 @@
  */
 import { CountersignError, ERROR_CODES, type ErrorCode } from '@countersign/core'
 
-/** The `type` prefix of every Countersign problem (RFC 9457). */
-const PROBLEM_TYPE = 'https://countersign.dev/errors#'
 const CODE = /^[a-z][a-z0-9_]{0,63}$/
 /** Printable text only, capped: a problem's detail goes into an error message. */
 const UNPRINTABLE = /[^\x20-\x7e]/g
@@ -20,18 +18,22 @@ export interface Problem {
 }
 
 /**
- * Reads `value` as a Countersign problem: an object whose `type` is a Countersign error URI and
- * whose `code` is a code. `undefined` for anything else (your API's own answers).
+ * Reads `value` as a Countersign problem: an object whose `type` is an absolute http(s) URI
+ * ending in `/<code>` or `#<code>` (services choose the base, default
+ * `https://countersign.dev/errors/`) and whose `code` is a code. `undefined` for anything else (your API's own answers).
  */
 export function asProblem(value: unknown): Problem | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return undefined
   }
   const { type, code, status, detail } = value as Record<string, unknown>
-  if (typeof type !== 'string' || !type.startsWith(PROBLEM_TYPE) || typeof code !== 'string') {
+  if (typeof type !== 'string' || typeof code !== 'string' || !CODE.test(code)) {
     return undefined
   }
-  if (!CODE.test(code) || type !== PROBLEM_TYPE + code) {
+  if (
+    !(type.endsWith(`/${code}`) || type.endsWith(`#${code}`)) ||
+    !/^https?:\/\/[^\s]+$/.test(type)
+  ) {
     return undefined
   }
   return {

@@ -389,7 +389,7 @@ export async function startStack(): Promise<Stack> {
                 res,
                 401,
                 {
-                  type: 'https://countersign.dev/errors#signature_expired',
+                  type: 'https://countersign.dev/errors/signature_expired',
                   title: 'signature expired',
                   status: 401,
                   code: 'signature_expired',
@@ -407,7 +407,7 @@ export async function startStack(): Promise<Stack> {
               res,
               401,
               {
-                type: 'https://countersign.dev/errors#signature_expired',
+                type: 'https://countersign.dev/errors/signature_expired',
                 title: 'signature expired',
                 status: 401,
                 code: 'signature_expired',

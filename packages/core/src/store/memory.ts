@@ -302,6 +302,10 @@ class MemoryStore implements Store {
     return hitResult(previous, current, elapsed, allowed, checked)
   }
 
+  async ping(): Promise<void> {
+    this.#now()
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#nonces.clear()

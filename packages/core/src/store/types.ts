@@ -63,4 +63,10 @@ export interface WindowCounterStore {
 export interface Store extends ConsumeOnceStore, KeyValueStore, WindowCounterStore {
   /** Releases connections, timers and file handles. */
   close(): Promise<void>
+  /**
+   * A cheap round trip (SQLite: a trivial query; Redis: `PING`) for readiness checks. Rejects
+   * with a `StoreError` while the store cannot answer. Optional: stores without it are checked
+   * some other way.
+   */
+  ping?(): Promise<void>
 }

@@ -61,13 +61,18 @@ export async function forwardBatch(
   context: RelayContext,
   user: RelayUser,
   items: readonly Item[],
-  ids: { readonly requestId: string; readonly time: string; readonly started: number },
+  ids: {
+    readonly requestId: string
+    readonly time: string
+    readonly started: number
+    readonly traceparent?: string | undefined
+  },
   cors: Record<string, string>,
 ): Promise<RelayAnswer> {
-  const { requestId, time, started } = ids
+  const { requestId, time, started, traceparent } = ids
   const results = await runPool(items, context.batchConcurrency, async (item, i) => {
     const itemId = `${requestId}.${i}`
-    const result = await forwardItem(context, user, item, itemId, time)
+    const result = await forwardItem(context, user, item, itemId, time, traceparent)
     emitAudit(context.audit, {
       time,
       requestId: itemId,

@@ -30,7 +30,10 @@ export function problemItem(error: unknown, headers: Record<string, string> = {}
 }
 
 /** The headers of a forward: none of the caller's, only the relay's and the signature. */
-function forwardHeaders(signed: SignedFields): Record<string, string> {
+function forwardHeaders(
+  signed: SignedFields,
+  traceparent: string | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'user-agent': 'countersign-relay',
     'accept-encoding': 'identity',
@@ -41,11 +44,15 @@ function forwardHeaders(signed: SignedFields): Record<string, string> {
   if (signed['content-digest'] !== undefined) {
     headers['content-digest'] = signed['content-digest']
   }
+  if (traceparent !== undefined) {
+    headers.traceparent = traceparent // validated by the caller (traceparentOf)
+  }
   return headers
 }
 
 /**
- * Forwards one item for `user`; never rejects.
+ * Forwards one item for `user`, with the caller's W3C `traceparent` when it was valid; never
+ * rejects.
  */
 export async function forwardItem(
   context: RelayContext,
@@ -53,6 +60,7 @@ export async function forwardItem(
   item: Item,
   requestId: string,
   time: string,
+  traceparent?: string,
 ): Promise<ItemResult> {
   let targetId: string | undefined
   let rateHeaders: Record<string, string> = {}
@@ -74,10 +82,16 @@ export async function forwardItem(
       )
     }
     const signed = await target.sign(url, body)
-    const answer = await postUpstream(target.agent, url, forwardHeaders(signed), body, {
-      timeoutMs: target.timeoutMs,
-      maxBodyBytes: target.maxBodyBytes,
-    })
+    const answer = await postUpstream(
+      target.agent,
+      url,
+      forwardHeaders(signed, traceparent),
+      body,
+      {
+        timeoutMs: target.timeoutMs,
+        maxBodyBytes: target.maxBodyBytes,
+      },
+    )
     return {
       status: answer.status,
       contentType: answer.contentType,

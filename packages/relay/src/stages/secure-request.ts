@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { utf8 } from '@countersign/core'
+import { traceparentOf, utf8 } from '@countersign/core'
 import { BASE_HEADERS, problemBody } from '../internal/http.ts'
 import { isoNow } from '../internal/iso-now.ts'
 import { randomId } from '../internal/random-id.ts'
@@ -88,10 +88,11 @@ export async function secureRequest(
     return failure(context, audited, error, cors)
   }
   const { requestId, time } = audited
+  const traceparent = traceparentOf(request.headers.get('traceparent'))?.value
   if (requested.batch) {
-    return forwardBatch(context, user, requested.items, audited, cors)
+    return forwardBatch(context, user, requested.items, { ...audited, traceparent }, cors)
   }
-  const result = await forwardItem(context, user, requested.item, requestId, time)
+  const result = await forwardItem(context, user, requested.item, requestId, time, traceparent)
   return auditRequest(
     context,
     audited,

@@ -417,7 +417,7 @@ describe('user tokens and OAuth routes', () => {
       expect(response.status, code).toBe(status)
       expect(response.headers.get('content-type')).toBe('application/problem+json')
       const body = (await response.json()) as Record<string, unknown>
-      expect(body).toMatchObject({ status, code, type: `https://countersign.dev/errors#${code}` })
+      expect(body).toMatchObject({ status, code, type: `https://countersign.dev/errors/${code}` })
       if (oauth !== undefined) {
         expect(body.error).toBe(oauth)
       }
