@@ -24,7 +24,7 @@ step() {
 step "lint (biome)" pnpm exec biome check . --error-on-warnings
 step "build" pnpm exec turbo run build --filter='./packages/*' --output-logs=errors-only
 step "typecheck" pnpm exec turbo run typecheck --concurrency=2 --output-logs=errors-only
-step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1
+step "unit and integration tests (vitest)" pnpm exec turbo run test --concurrency=1 --continue
 step "package checks (publint --strict, attw esm-only)" pnpm exec turbo run lint:package --filter='./packages/*' --concurrency=2 --output-logs=errors-only
 step "API reference and docs site (typedoc, vitepress, zero warnings, links)" pnpm run docs
 step "docs site in Chromium (desktop and phone, screenshots in .test-results/screenshots)" pnpm --filter @countersign/docs run test:site

@@ -137,7 +137,7 @@ async function runProfile(c) {
   const o = c.options ?? {}
   const nonceStore = createMemoryStore()
   for (const nonce of o.seenNonces ?? []) {
-    await nonceStore.consumeOnce(`sig-nonce:${key.keyId.length}:${key.keyId}:${nonce}`, 3600)
+    await nonceStore.consumeOnce(`sig-nonce:${nonce}`, 3600)
   }
   const keys = (id) => (id === key.keyId ? key : undefined)
   const body = c.bodyBase64 !== undefined ? fromBase64(c.bodyBase64) : utf8(c.body ?? '')
