@@ -59,7 +59,15 @@ function headerKid(token: string): string | undefined {
 export function countersignAuthenticator(
   auth: CountersignAuth,
   offload: VerifyOffload | undefined,
+  onTokenCache: ((hit: boolean) => void) | undefined,
 ): HeaderAuthenticator {
+  const report = (hit: boolean): void => {
+    try {
+      onTokenCache?.(hit)
+    } catch {
+      // A metric hook never fails a request.
+    }
+  }
   let keys: KeySource | undefined = auth.keys
   let jwks: Jwks | undefined = auth.jwks
   if (auth.jwksUrl !== undefined) {
@@ -117,10 +125,12 @@ export function countersignAuthenticator(
           cache.delete(token)
           throw notLoggedIn('the session token is not valid')
         }
+        report(true)
         return hit.user
       }
       cache.delete(token)
     }
+    report(false)
     // A miss: the full verification, noting which key the token's kid resolved to.
     let usedKid: string | undefined
     let usedKey: unknown

@@ -58,11 +58,12 @@ export function createAuthenticator(auth: RelayAuth): Authenticator {
 export function createRelayAuthenticator(
   auth: RelayAuth,
   offload?: VerifyOffload,
+  onTokenCache?: (hit: boolean) => void,
 ): RelayAuthenticator {
   let fromHeader: HeaderAuthenticator
   switch (auth.type) {
     case 'countersign':
-      fromHeader = countersignAuthenticator(auth, offload)
+      fromHeader = countersignAuthenticator(auth, offload, onTokenCache)
       break
     case 'oidc':
       fromHeader = oidcAuthenticator(auth)

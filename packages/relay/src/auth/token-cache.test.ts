@@ -338,4 +338,37 @@ describe('verified-token cache', () => {
       await relay.close()
     }
   })
+
+  it('through the relay: onTokenCache hears a miss, then a hit, and a throwing hook fails nothing', async () => {
+    const token = await issue('u-hook')
+    const heard: boolean[] = []
+    const relay = createRelay({
+      auth: { type: 'countersign', issuer: ISSUER, audience: AUDIENCE, keys: [countingKey().key] },
+      targets: [
+        {
+          id: 'api',
+          baseUrl: 'http://127.0.0.1:9/api',
+          allowPrivateNetwork: true,
+          allowHttp: true,
+          signing: { algorithm: 'hmac-sha256', secret: new Uint8Array(32).fill(1) },
+        },
+      ],
+      onTokenCache: (hit) => {
+        heard.push(hit)
+        throw new Error('metrics are down')
+      },
+    })
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await relay(
+          relayRequest({ url: 'http://127.0.0.1:9/api/x', data: {} }, { token }),
+        )
+        // Port 9 refuses: 502 means the user was accepted and the request forwarded.
+        expect(response.status).toBe(502)
+      }
+      expect(heard).toEqual([false, true])
+    } finally {
+      await relay.close()
+    }
+  })
 })
