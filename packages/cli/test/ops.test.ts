@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createMemoryStore } from '@countersign/core'
+import { createSigningKeys, createUserTokens } from '@countersign/tokens'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, freePort, inProcess, runCli, startCli, startRedisServer } from './helpers.ts'
 import { writeRelayConfig } from './relay-fixture.ts'
@@ -162,9 +164,10 @@ describe('countersign tokens serve: operations', () => {
 })
 
 /** Starts `countersign relay serve` as a child process and waits for its "listening on" line. */
-async function startRelay(args: string[]) {
+async function startRelay(args: string[], env: Record<string, string> = {}) {
   const proc = spawn(process.execPath, [CLI, 'relay', 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   })
   const stderr: string[] = []
   const url = await new Promise<string>((resolve, reject) => {
@@ -189,6 +192,64 @@ async function startRelay(args: string[]) {
 }
 
 describe('countersign relay serve: operations', () => {
+  it('/metrics counts token-cache hits: none for the first check of a token, one per reuse', async () => {
+    const signingKeys = createSigningKeys()
+    const users = createUserTokens({
+      issuer: 'https://tokens.test',
+      keys: signingKeys,
+      store: createMemoryStore(),
+    })
+    const { token } = await users.issueUserToken({ user: { id: 'u-1' }, audience: 'app' })
+    const config = await writeRelayConfig(dir, 'ops-cache.json', {
+      auth: {
+        type: 'countersign',
+        issuer: 'https://tokens.test',
+        audience: 'app',
+        jwks: await signingKeys.jwks(),
+      },
+      // Port 9 refuses: 502 means the user was accepted and the request forwarded.
+      targets: [
+        {
+          id: 'api',
+          baseUrl: 'http://127.0.0.1:9/api',
+          allowHttp: true,
+          allowPrivateNetwork: true,
+        },
+      ],
+    })
+    const relay = await startRelay(['--config', config], {
+      COUNTERSIGN_METRICS_TOKEN: METRICS_TOKEN,
+    })
+    const hits = async () => {
+      const scrape = await fetch(`${relay.url}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+      const line = (await scrape.text())
+        .split('\n')
+        .find((l) => l.startsWith('countersign_token_cache_hits_total '))
+      return line === undefined ? undefined : Number(line.split(' ')[1])
+    }
+    try {
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${relay.url}/secure-request`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ url: 'http://127.0.0.1:9/api/x', data: {} }),
+        })
+        statuses.push(response.status)
+        await response.text()
+        if (i === 0) {
+          expect(await hits()).toBe(0)
+        }
+      }
+      expect(statuses).toEqual([502, 502, 502])
+      expect(await hits()).toBe(2)
+    } finally {
+      relay.proc.kill('SIGKILL')
+    }
+  }, 30_000)
+
   it('/readyz follows a test-owned Redis down and back; requests get ids and log lines; SIGTERM exits 0', async () => {
     const port = await freePort()
     let redis = await startRedis(port)

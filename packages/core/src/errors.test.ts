@@ -50,6 +50,7 @@ const EXPECTED_CODES: Record<string, number> = {
   upstream_timeout: 504,
   upstream_too_large: 502,
   upstream_error: 502,
+  jwks_unavailable: 503,
   network_error: 502,
   request_timeout: 504,
   request_aborted: 499,
@@ -118,7 +119,13 @@ const FAMILIES: Array<{ name: string; codes: string[]; make: Make; retryable: bo
   },
   {
     name: 'UpstreamError',
-    codes: ['upstream_unreachable', 'upstream_timeout', 'upstream_too_large', 'upstream_error'],
+    codes: [
+      'upstream_unreachable',
+      'upstream_timeout',
+      'upstream_too_large',
+      'upstream_error',
+      'jwks_unavailable',
+    ],
     make: (code) => new UpstreamError(code as never),
     retryable: false,
   },
@@ -133,7 +140,7 @@ const FAMILIES: Array<{ name: string; codes: string[]; make: Make; retryable: bo
 describe('ERROR_CODES', () => {
   it('is the pinned table', () => {
     expect({ ...ERROR_CODES }).toEqual(EXPECTED_CODES)
-    expect(Object.keys(ERROR_CODES)).toHaveLength(37)
+    expect(Object.keys(ERROR_CODES)).toHaveLength(38)
   })
 
   it('uses lowercase snake_case codes and real HTTP error statuses', () => {

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   upstream_timeout: 504,
   upstream_too_large: 502,
   upstream_error: 502,
+  jwks_unavailable: 503,
   // client-side (ClientError)
   network_error: 502,
   request_timeout: 504,
@@ -97,6 +98,7 @@ export type UpstreamErrorCode =
   | 'upstream_timeout'
   | 'upstream_too_large'
   | 'upstream_error'
+  | 'jwks_unavailable'
 /** Codes of {@link ClientError}. */
 export type ClientErrorCode = 'network_error' | 'request_timeout' | 'request_aborted'
 

@@ -17,7 +17,8 @@ for (const [family, members] of Object.entries({
   AuthError: 'not_logged_in api_key_invalid forbidden target_forbidden',
   RateLimitError: 'rate_limited',
   StoreError: 'store_unavailable store_full',
-  UpstreamError: 'upstream_unreachable upstream_timeout upstream_too_large upstream_error',
+  UpstreamError:
+    'upstream_unreachable upstream_timeout upstream_too_large upstream_error jwks_unavailable',
   ClientError: 'network_error request_timeout request_aborted',
 })) {
   for (const code of members.split(' ')) {

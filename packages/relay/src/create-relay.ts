@@ -89,7 +89,7 @@ export function createRelay(input: RelayOptions): RelayHandler {
     matcher: createTargetMatcher(targets),
     // Token signatures are checked on the signing worker too (decision 26; bench
     // `relay/forward (loopback)`, row `relay Ed25519, no token cache`).
-    auth: createRelayAuthenticator(options.auth, signWorker.verify),
+    auth: createRelayAuthenticator(options.auth, signWorker.verify, options.onTokenCache),
     store: options.store ?? createMemoryStore(),
     rateLimit: options.rateLimit,
     audit: options.audit,

@@ -266,6 +266,12 @@ export interface RelayOptions {
   localDevelopment?: boolean
   /** The DNS resolver used at connect time. Default: the system resolver. Tests inject a stub. */
   resolver?: HostResolver
+  /**
+   * Told, for each `auth.type: 'countersign'` token check, whether the token cache answered it
+   * (`true`) or the token was verified in full (`false`), for a metric such as
+   * `countersign_token_cache_hits_total`. Errors it throws are ignored. Default: none.
+   */
+  onTokenCache?: (hit: boolean) => void
 }
 
 /** The relay: a Web-standard handler, plus `close()` to release its connections. */

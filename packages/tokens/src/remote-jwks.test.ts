@@ -62,10 +62,52 @@ describe('createRemoteJwks', () => {
     expect(hits).toBe(1)
     mode = 'fail'
     const stale = createRemoteJwks(url, { cacheMaxAgeMs: 0 })
-    expect(await stale(current.keyId)).toBeUndefined()
+    await expect(stale(current.keyId)).rejects.toMatchObject({ code: 'jwks_unavailable' })
     mode = 'huge'
-    expect(await createRemoteJwks(url, { maxBytes: 1000 })(current.keyId)).toBeUndefined()
+    await expect(createRemoteJwks(url, { maxBytes: 1000 })(current.keyId)).rejects.toMatchObject({
+      code: 'jwks_unavailable',
+    })
     mode = 'ok'
+  })
+
+  it('verifyUserToken by JWKS URL: 503 jwks_unavailable while it is down, then verifies; an unknown kid is token_invalid', async () => {
+    const tokens = createUserTokens({ issuer: 'i', keys, maxTtl: '1h', now: () => now })
+    const { token } = await tokens.issueUserToken({ user: { id: 'a' }, audience: 'x' })
+    const stranger = createUserTokens({
+      issuer: 'i',
+      keys: createSigningKeys({ now: () => now }),
+      maxTtl: '1h',
+      now: () => now,
+    })
+    const unknown = (await stranger.issueUserToken({ user: { id: 'a' }, audience: 'x' })).token
+    // A closed port: the JWKS server is down.
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const options = {
+      issuer: 'i',
+      audience: 'x',
+      keys: createRemoteJwks(`http://127.0.0.1:${port}/jwks`, { cooldownMs: 0 }),
+      now: () => now,
+    }
+    await expect(verifyUserToken(token, options)).rejects.toMatchObject({
+      code: 'jwks_unavailable',
+      status: 503,
+    })
+    const back = createServer((_req, res) => {
+      void keys.jwks().then((jwks) => res.writeHead(200).end(JSON.stringify(jwks)))
+    })
+    await new Promise<void>((resolve) => back.listen(port, '127.0.0.1', resolve))
+    try {
+      expect((await verifyUserToken(token, options)).user.id).toBe('a')
+      await expect(verifyUserToken(unknown, options)).rejects.toMatchObject({
+        code: 'token_invalid',
+      })
+    } finally {
+      back.closeAllConnections()
+      await new Promise<void>((resolve) => back.close(() => resolve()))
+    }
   })
 
   it("is core's createRemoteJwks: one remote JWKS cache for every JWT path", () => {

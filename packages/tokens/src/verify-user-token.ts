@@ -68,6 +68,8 @@ export type VerifyOffload = (key: Key, data: Uint8Array, signature: Uint8Array) 
  *
  * @throws `TokenError` `token_missing`, `token_invalid`, `token_expired` or `token_revoked`.
  * @throws `StoreError` `store_unavailable` when the denylist store fails.
+ * @throws `UpstreamError` `jwks_unavailable` (503) when `keys` is a remote JWKS that cannot be
+ * fetched and holds no keys from before.
  * @throws `TypeError` when the options are invalid.
  */
 export async function verifyUserToken(

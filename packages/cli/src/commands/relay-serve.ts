@@ -93,6 +93,15 @@ export const relayServe: Command = {
           }
           return sink?.(event)
         },
+        ...(metrics === undefined
+          ? {}
+          : {
+              onTokenCache: (hit: boolean) => {
+                if (hit) {
+                  metrics.observeTokenCacheHit()
+                }
+              },
+            }),
       })
       await ops.start()
       running = await serveRelay(relay, {

@@ -118,7 +118,49 @@ beforeEach(() => {
   hits = 0
 })
 
+const UNAVAILABLE = { code: 'jwks_unavailable', status: 503, retryable: true }
+
 describe('createRemoteJwks', () => {
+  it('throws jwks_unavailable while nothing was ever fetched, whatever the failure', async () => {
+    for (const failure of ['fail', 'garbage', 'empty', 'private', 'redirect'] as const) {
+      mode = failure
+      await expect(createRemoteJwks(url)('ed-1'), failure).rejects.toMatchObject(UNAVAILABLE)
+    }
+    // A closed port: the network failure itself.
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const gone = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks`
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    await expect(createRemoteJwks(gone)('ed-1')).rejects.toMatchObject(UNAVAILABLE)
+  })
+
+  it('serves cached keys through an outage, and recovers once the publisher is back', async () => {
+    const keys = createRemoteJwks(url, { cacheMaxAgeMs: 0, cooldownMs: 0 })
+    mode = 'fail'
+    await expect(keys('ed-1')).rejects.toMatchObject(UNAVAILABLE)
+    mode = 'ok'
+    // With no keys held, a failed fetch is retried after at most a second, not after cooldownMs.
+    expect((await keys('ed-1'))?.keyId).toBe('ed-1')
+    mode = 'fail'
+    expect((await keys('ed-1'))?.keyId).toBe('ed-1')
+    expect(await keys('unknown')).toBeUndefined()
+  })
+
+  it('retries a failed first fetch within a second even with a long cooldown', async () => {
+    const keys = createRemoteJwks(url, { cooldownMs: 600_000 })
+    mode = 'fail'
+    await expect(keys('ed-1')).rejects.toMatchObject(UNAVAILABLE)
+    await expect(keys('ed-1')).rejects.toMatchObject(UNAVAILABLE)
+    expect(hits).toBe(1)
+    mode = 'ok'
+    let found: Key | undefined
+    for (let i = 0; i < 40 && found === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      found = await keys('ed-1').catch(() => undefined)
+    }
+    expect(found?.keyId).toBe('ed-1')
+  })
+
   it('fetches once, caches, and shares one fetch between concurrent lookups', async () => {
     const keys = createRemoteJwks(url)
     const found = await Promise.all([keys('ed-1'), keys('p256-1'), keys('ed-1')])
@@ -143,7 +185,7 @@ describe('createRemoteJwks', () => {
 
   it('reads the JWKS strictly: a document with a duplicate member gives no keys', async () => {
     mode = 'duplicate'
-    expect(await createRemoteJwks(url)('ed-1')).toBeUndefined()
+    await expect(createRemoteJwks(url)('ed-1')).rejects.toMatchObject(UNAVAILABLE)
   })
 
   it('keeps the last good keys when a refetch fails, whatever the failure', async () => {
@@ -165,25 +207,29 @@ describe('createRemoteJwks', () => {
 
   it('never reads a body past maxBytes, with or without content-length', async () => {
     mode = 'huge'
-    expect(await createRemoteJwks(url, { maxBytes: 1000 })('ed-1')).toBeUndefined()
+    await expect(createRemoteJwks(url, { maxBytes: 1000 })('ed-1')).rejects.toMatchObject(
+      UNAVAILABLE,
+    )
     mode = 'huge-chunked'
-    expect(await createRemoteJwks(url, { maxBytes: 4096 })('ed-1')).toBeUndefined()
+    await expect(createRemoteJwks(url, { maxBytes: 4096 })('ed-1')).rejects.toMatchObject(
+      UNAVAILABLE,
+    )
     // The same body is accepted under a cap it fits in.
     expect((await createRemoteJwks(url, { maxBytes: 2_000_000 })('ed-1'))?.keyId).toBe('ed-1')
   })
 
   it('does not follow redirects', async () => {
     mode = 'redirect'
-    expect(await createRemoteJwks(url)('ed-1')).toBeUndefined()
+    await expect(createRemoteJwks(url)('ed-1')).rejects.toMatchObject(UNAVAILABLE)
     expect(hits).toBe(1)
   })
 
   it('skips private, secret, encryption and malformed entries', async () => {
     mode = 'private'
     const keys = createRemoteJwks(url)
-    expect(await keys('hmac-1')).toBeUndefined()
-    expect(await keys('ed-1')).toBeUndefined()
-    expect(await keys('p256-1')).toBeUndefined()
+    for (const kid of ['hmac-1', 'ed-1', 'p256-1']) {
+      await expect(keys(kid), kid).rejects.toMatchObject(UNAVAILABLE)
+    }
   })
 
   it('imports an RSA key without alg as RS256 (the OIDC default), one with alg as that alg', async () => {

@@ -6,11 +6,14 @@
  */
 import { importKey } from '../crypto/api.ts'
 import type { Key } from '../crypto/types.ts'
+import { UpstreamError } from '../errors.ts'
 import { parseJsonStrict } from '../json/parse-json-strict.ts'
 import { readCapped } from '../read-capped.ts'
 
 /** The most keys read from one JWKS; the rest are ignored. */
 const MAX_KEYS = 100
+/** With no keys held, the least time between two fetches after a failed one, in ms. */
+const EMPTY_RETRY_MS = 1000
 
 /** Options for {@link createRemoteJwks}. */
 export interface RemoteJwksOptions {
@@ -97,7 +100,10 @@ async function importPublicKeys(
  * again when older than `cacheMaxAgeMs`, or when an unknown key id is asked for, at most once
  * per `cooldownMs` so that a flood of made-up key ids cannot hammer the publisher. Concurrent
  * lookups share one fetch. A failed fetch (network error, non-2xx, redirect, a body over
- * `maxBytes`, invalid JSON, no usable key) keeps the last good keys.
+ * `maxBytes`, invalid JSON, no usable key) keeps the last good keys, however old, so an outage
+ * of the publisher does not stop verification. With no good keys to keep, the lookup throws
+ * `jwks_unavailable` (503) rather than answer "unknown key": a dependency outage is not a bad
+ * credential. While no keys are held, a failed fetch is retried at most once a second.
  *
  * The URL must be https; plain http is allowed for `localhost`, `127.0.0.1` and `[::1]` only.
  *
@@ -108,6 +114,8 @@ async function importPublicKeys(
  * ```
  *
  * @throws `TypeError` when the URL is not https (or http on loopback), or an option is invalid.
+ * @throws {@link UpstreamError} `jwks_unavailable` from a lookup, when the JWKS cannot be fetched
+ * and no keys fetched earlier are held.
  */
 export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions = {}): RemoteJwks {
   const target = new URL(url)
@@ -124,10 +132,12 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
 
   let keys = new Map<string, Key>()
   let fetchedAt = Number.NEGATIVE_INFINITY
+  let failed = false
   let inFlight: Promise<void> | undefined
 
   const refresh = (): Promise<void> => {
     inFlight ??= (async () => {
+      failed = true
       try {
         const response = await doFetch(target, {
           headers: { accept: 'application/jwk-set+json, application/json' },
@@ -147,6 +157,7 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
         const fresh = await importPublicKeys(parseJsonStrict(text), accept)
         if (fresh.size > 0) {
           keys = fresh
+          failed = false
         }
       } catch {
         // Keep the last good keys.
@@ -160,8 +171,14 @@ export function createRemoteJwks(url: string | URL, options: RemoteJwksOptions =
 
   return async (keyId) => {
     const age = Date.now() - fetchedAt
-    if (age >= cacheMaxAgeMs || (!keys.has(keyId) && age >= cooldownMs)) {
+    const retryMs = keys.size === 0 && failed ? Math.min(cooldownMs, EMPTY_RETRY_MS) : cooldownMs
+    if (age >= cacheMaxAgeMs || (!keys.has(keyId) && age >= retryMs)) {
       await refresh()
+    }
+    if (keys.size === 0 && failed) {
+      throw new UpstreamError('jwks_unavailable', 'the JWKS could not be fetched', {
+        retryable: true,
+      })
     }
     return keys.get(keyId)
   }

@@ -73,6 +73,15 @@ function authenticator(
   return (token) => (fromHeader as NonNullable<typeof fromHeader>)(`Bearer ${token}`)
 }
 
+/** A target on port 9, which refuses: 502 means the user was accepted and the request forwarded. */
+const PORT_9_TARGET = {
+  id: 'api',
+  baseUrl: 'http://127.0.0.1:9/api',
+  allowPrivateNetwork: true,
+  allowHttp: true,
+  signing: { algorithm: 'hmac-sha256' as const, secret: new Uint8Array(32).fill(1) },
+}
+
 async function issue(id = 'u-1', ttl: `${number}m` = '10m'): Promise<string> {
   return (await userTokens.issueUserToken({ user: { id, name: 'Ada' }, audience: AUDIENCE, ttl }))
     .token
@@ -312,15 +321,7 @@ describe('verified-token cache', () => {
         keys: [countingKey().key],
         denylist: store,
       },
-      targets: [
-        {
-          id: 'api',
-          baseUrl: 'http://127.0.0.1:9/api',
-          allowPrivateNetwork: true,
-          allowHttp: true,
-          signing: { algorithm: 'hmac-sha256', secret: new Uint8Array(32).fill(1) },
-        },
-      ],
+      targets: [PORT_9_TARGET],
     })
     try {
       // Port 9 refuses: 502 means the user was accepted and the request forwarded.
@@ -334,6 +335,31 @@ describe('verified-token cache', () => {
       )
       expect(second.status).toBe(401)
       expect((await json(second)).code).toBe('not_logged_in')
+    } finally {
+      await relay.close()
+    }
+  })
+
+  it('through the relay: onTokenCache hears a miss, then a hit, and a throwing hook fails nothing', async () => {
+    const token = await issue('u-hook')
+    const heard: boolean[] = []
+    const relay = createRelay({
+      auth: { type: 'countersign', issuer: ISSUER, audience: AUDIENCE, keys: [countingKey().key] },
+      targets: [PORT_9_TARGET],
+      onTokenCache: (hit) => {
+        heard.push(hit)
+        throw new Error('metrics are down')
+      },
+    })
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await relay(
+          relayRequest({ url: 'http://127.0.0.1:9/api/x', data: {} }, { token }),
+        )
+        // Port 9 refuses: 502 means the user was accepted and the request forwarded.
+        expect(response.status).toBe(502)
+      }
+      expect(heard).toEqual([false, true])
     } finally {
       await relay.close()
     }

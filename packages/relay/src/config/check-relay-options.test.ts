@@ -35,7 +35,7 @@ describe('the two read modes of one shape', () => {
 
   it('names the members of its own mode in unknown-option hints', () => {
     expect(issuesOf(checkRelayOptions, { auth, targets: [target], server: {} })).toEqual([
-      'server: unknown option (expected one of keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment, resolver)',
+      'server: unknown option (expected one of keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment, resolver, onTokenCache)',
     ])
     expect(issuesOf(validateRelayConfig, { auth, targets: [], resolver: 'x' })[0]).toBe(
       'resolver: unknown option (expected one of $schema, server, keys, targets, auth, store, rateLimit, maxRequestBytes, maxJsonDepth, maxBatchSize, signatureTtlSeconds, connectTimeoutMs, audit, cors, localDevelopment)',

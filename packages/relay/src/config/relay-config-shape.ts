@@ -146,6 +146,7 @@ export const relayConfigShape = object(
     ),
     localDevelopment: optional(boolean(), 'Allow plain http targets (local development only).'),
     resolver: codeOnly(fn),
+    onTokenCache: codeOnly(fn),
   },
   {
     // Reported in this order: targets before the keys they decide on.

@@ -14,7 +14,7 @@ const MAX_DEPTH = 24
 
 /** Slots holding runtime objects (keys, stores, functions), kept by reference, not copied. */
 const RUNTIME_SLOTS: Readonly<Record<string, ReadonlySet<string>>> = {
-  options: new Set(['keys', 'store', 'audit', 'resolver']),
+  options: new Set(['keys', 'store', 'audit', 'resolver', 'onTokenCache']),
   auth: new Set(['keys', 'denylist', 'authenticate']),
   signing: new Set(['secret']),
 }
