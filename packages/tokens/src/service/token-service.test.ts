@@ -187,6 +187,39 @@ describe('Kudo routes', () => {
         'Content-Type must be application/json',
         'unsupported_media_type',
       ],
+      [
+        post(
+          '/generate',
+          { a: 1 },
+          { 'x-api-key': env.generator, 'content-type': 'application/json; charset=utf-8=x' },
+        ),
+        'Content-Type must be application/json',
+        'unsupported_media_type',
+      ],
+      [
+        post(
+          '/generate',
+          { a: 1 },
+          {
+            'x-api-key': env.generator,
+            'content-type': 'application/json; charset=utf-8; charset=latin1',
+          },
+        ),
+        'Content-Type must be application/json',
+        'unsupported_media_type',
+      ],
+      [
+        post(
+          '/generate',
+          { a: 1 },
+          {
+            'x-api-key': env.generator,
+            'content-type': 'application/json; charset=latin1; charset=utf-8',
+          },
+        ),
+        'Content-Type must be application/json',
+        'unsupported_media_type',
+      ],
     ]
     for (const [pending, message, code] of cases) {
       const response = await pending
