@@ -33,6 +33,14 @@ function freePort(): Promise<number> {
   })
 }
 
+/** Closes a `node:http` server, its keep-alive connections too. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
+
 interface Running {
   name: string
   url: string
@@ -55,11 +63,7 @@ async function startExpress(keys: (keyId: string) => Key | undefined): Promise<R
   return {
     name: 'Express',
     url: origin,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeServer(server),
   }
 }
 
@@ -99,11 +103,7 @@ async function startHono(keys: (keyId: string) => Key | undefined): Promise<Runn
   return {
     name: 'Hono',
     url: origin,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeServer(server),
   }
 }
 
