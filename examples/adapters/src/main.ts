@@ -10,13 +10,13 @@ import { createServer as createNetServer } from 'node:net'
 import { createMemoryStore, generateKeyPair, type Key } from '@countersign/core'
 import { detail, expect, finish, section, step } from '@countersign/example-kit/steps.ts'
 import { signRequest } from '@countersign/signer'
-import { serveTokenService as serveWebHandler } from '@countersign/tokens/node'
 import { countersign as expressCountersign } from '@countersign/verifier/express'
 import { countersign as fastifyCountersign } from '@countersign/verifier/fastify'
 import {
   type CountersignVariables,
   countersign as honoCountersign,
 } from '@countersign/verifier/hono'
+import { serve } from '@hono/node-server'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
@@ -30,6 +30,14 @@ function freePort(): Promise<number> {
       const { port } = probe.address() as AddressInfo
       probe.close(() => resolve(port))
     })
+  })
+}
+
+/** Closes a `node:http` server, its keep-alive connections too. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
   })
 }
 
@@ -55,11 +63,7 @@ async function startExpress(keys: (keyId: string) => Key | undefined): Promise<R
   return {
     name: 'Express',
     url: origin,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeServer(server),
   }
 }
 
@@ -83,13 +87,24 @@ async function startHono(keys: (keyId: string) => Key | undefined): Promise<Runn
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const app = new Hono<{ Variables: CountersignVariables }>()
-  app.use('/api/*', honoCountersign({ keys, origin, nonceStore: createMemoryStore() }))
+  const verify = honoCountersign({ keys, origin, nonceStore: createMemoryStore() })
+  app.use('/api/*', verify)
   app.post('/api/orders', async (c) =>
     c.json({ framework: 'hono', from: c.get('countersign').keyId, order: await c.req.json() }),
   )
-  // Hono's app.fetch is a Web handler; serve it on node:http.
-  const server = await serveWebHandler((request) => Promise.resolve(app.fetch(request)), { port })
-  return { name: 'Hono', url: server.url, close: () => server.close() }
+  // On Node behind @hono/node-server: the middleware reads the raw field lines from c.env.
+  const server = await new Promise<Server>((resolve) => {
+    const listening = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () =>
+      resolve(listening as Server),
+    )
+  })
+  // Node answers `Expect: 100-continue` before any middleware runs; let only signed requests on.
+  verify.checkContinue(server)
+  return {
+    name: 'Hono',
+    url: origin,
+    close: () => closeServer(server),
+  }
 }
 
 async function outcomeOf(response: Response): Promise<string> {

@@ -128,9 +128,12 @@ export type { Jwks, KeyRing, KeyRingEntryOptions } from './keys/key-ring.ts'
 export { createKeyRing } from './keys/key-ring.ts'
 export type { RemoteJwks, RemoteJwksOptions } from './keys/remote-jwks.ts'
 export { createRemoteJwks } from './keys/remote-jwks.ts'
+// Bodies and media types.
+export type { MediaType } from './parse-media-type.ts'
+export { parseMediaType } from './parse-media-type.ts'
 export { DEFAULT_PROBLEM_TYPE_BASE, problemType } from './problem-type.ts'
-// Bodies.
 export { readCapped } from './read-capped.ts'
+export { readRequestBody } from './read-request-body.ts'
 // Secrets.
 export type { ParsedSecret } from './secrets.ts'
 export { checkSecret, generateSecret, parseSecret } from './secrets.ts'

@@ -129,6 +129,16 @@ describe('malformed input gets a 4xx with a stable code, never a 500', () => {
       415,
       'unsupported_media_type',
     ],
+    [
+      'a charset named twice (latin-1, then UTF-8)',
+      () =>
+        relayRequest(
+          { url: 'x' },
+          { contentType: 'application/json; charset=iso-8859-1; Charset=utf-8' },
+        ),
+      415,
+      'unsupported_media_type',
+    ],
     ['bad JSON', () => relayRequest(null, { raw: '{"url": ' }), 400, 'invalid_json'],
     ['empty body', () => relayRequest(null, { raw: '' }), 400, 'invalid_json'],
     [

@@ -19,6 +19,7 @@ import {
   parseSignature,
   parseSignatureInput,
   RequestError,
+  readRequestBody,
   SignatureError,
   type SignatureInputMember,
   StoreError,
@@ -27,7 +28,6 @@ import {
 } from '@countersign/core'
 import { acceptSignatureHeader } from './accept-signature-header.ts'
 import { type Fields, fieldsFrom, fieldsOf } from './internal/fields.ts'
-import { readBody } from './internal/read-body.ts'
 import type {
   KeyResolver,
   ReceivedRequest,
@@ -470,7 +470,11 @@ export async function verifyWithPolicy(
     throw new TypeError('expected a Request')
   }
   const prepared = prepareVerification(fieldsOf(request, fieldLines))
-  const body = await readBody(request, policy.maxBodyBytes, prepared.fields.get('content-length'))
+  const body = await readRequestBody(
+    request,
+    policy.maxBodyBytes,
+    prepared.fields.get('content-length'),
+  )
   return completeVerification(policy, prepared, request, body)
 }
 

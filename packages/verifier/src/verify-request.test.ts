@@ -493,6 +493,15 @@ describe('verifyRequest: what it refuses', () => {
     expect(await codeOf(verifyRequest(await alter(signed, {}), options()))).toBe('verified')
   })
 
+  it.each(['abc', '-1', '8, 8', '1e3', ''])(
+    'an invalid or repeated Content-Length %j is malformed',
+    async (value) => {
+      const signed = await signRequest(post(), { key: hmac })
+      const bad = await alter(signed, { set: { 'content-length': value } })
+      expect(await codeOf(verifyRequest(bad, options()))).toBe('malformed')
+    },
+  )
+
   it('a body the application already read', async () => {
     const signed = await signRequest(post(), { key: hmac })
     await signed.text()

@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { parseJsonStrict } from '@countersign/core'
+import { parseJsonStrict, parseMediaType } from '@countersign/core'
 import { emitAudit } from '../audit.ts'
 import { BASE_HEADERS } from '../internal/http.ts'
 import type { RelayAnswer } from '../internal/relay-answer.ts'
@@ -45,7 +45,7 @@ function decodeBody(result: ItemResult): unknown {
   } catch {
     return new TextDecoder().decode(result.body)
   }
-  const essence = result.contentType?.split(';')[0]?.trim() ?? ''
+  const essence = parseMediaType(result.contentType ?? null)?.essence ?? ''
   if (JSON_TYPE.test(essence)) {
     try {
       return parseJsonStrict(text)

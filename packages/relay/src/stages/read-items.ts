@@ -6,8 +6,13 @@
  * @internal
  * @module
  */
-import { isJsonObject, parseJsonStrict, RequestError } from '@countersign/core'
-import { parseMediaType, readCappedBody } from '../internal/http.ts'
+import {
+  isJsonObject,
+  parseJsonStrict,
+  parseMediaType,
+  RequestError,
+  readRequestBody,
+} from '@countersign/core'
 import type { Item, RelayContext } from './relay-context.ts'
 
 const FORM_TYPES: ReadonlySet<string> = new Set([
@@ -86,7 +91,7 @@ export async function readItems(
   onBytes: (bytesIn: number) => void,
 ): Promise<RequestedItems> {
   checkContentType(request.headers.get('content-type'))
-  const bytes = await readCappedBody(request, context.maxRequestBytes)
+  const bytes = await readRequestBody(request, context.maxRequestBytes)
   onBytes(bytes.byteLength)
   let text: string
   try {

@@ -1,11 +1,40 @@
 /**
- * Body readers of the token service's routes, over the capped reader and media-type check in
- * `../internal/body.ts` (which the Node-home work moves into core).
+ * Body readers of the token service's routes, over core's capped `readRequestBody` and
+ * `parseMediaType`.
  *
  * @module
  */
-import { isJsonObject, type JsonObject, parseJsonStrict, RequestError } from '@countersign/core'
-import { readBodyText, requireMediaType } from '../internal/body.ts'
+import {
+  isJsonObject,
+  type JsonObject,
+  parseJsonStrict,
+  parseMediaType,
+  RequestError,
+  readRequestBody,
+} from '@countersign/core'
+
+const DECODER = new TextDecoder('utf-8', { fatal: true })
+
+/** The body as UTF-8 text; bad UTF-8 is `invalid_json` when `json` is set, else `malformed`. */
+async function readBodyText(request: Request, maxBytes: number, json = false): Promise<string> {
+  const bytes = await readRequestBody(request, maxBytes)
+  try {
+    return DECODER.decode(bytes)
+  } catch {
+    throw new RequestError(json ? 'invalid_json' : 'malformed', 'body is not valid UTF-8')
+  }
+}
+
+/** Refuses a `Content-Type` other than `mediaType`, with no parameter but `charset=utf-8`. */
+function requireMediaType(request: Request, mediaType: string): void {
+  const type = parseMediaType(request.headers.get('content-type'))
+  const ok =
+    type?.essence === mediaType &&
+    [...type.params].every(([name, value]) => name === 'charset' && value.toLowerCase() === 'utf-8')
+  if (!ok) {
+    throw new RequestError('unsupported_media_type', `Content-Type must be ${mediaType}`)
+  }
+}
 
 function asObject(text: string): JsonObject {
   const value = parseJsonStrict(text)

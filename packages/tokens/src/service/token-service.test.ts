@@ -187,6 +187,16 @@ describe('Kudo routes', () => {
         'Content-Type must be application/json',
         'unsupported_media_type',
       ],
+      // A malformed or repeated charset: no media type to accept.
+      ...[
+        'application/json; charset=utf-8=x',
+        'application/json; charset=utf-8; charset=latin1',
+        'application/json; charset=latin1; charset=utf-8',
+      ].map((type): [Promise<Response>, string, string] => [
+        post('/generate', { a: 1 }, { 'x-api-key': env.generator, 'content-type': type }),
+        'Content-Type must be application/json',
+        'unsupported_media_type',
+      ]),
     ]
     for (const [pending, message, code] of cases) {
       const response = await pending

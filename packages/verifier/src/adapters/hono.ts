@@ -15,13 +15,12 @@
  *
  * @module
  */
-import type { FieldLine } from '@countersign/core'
+import { type FieldLine, readRequestBody } from '@countersign/core'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Target } from '../create-verifier.ts'
 import { createAdapterCore } from '../internal/adapter.ts'
 import { addContinueGuard, type ContinueServer } from '../internal/continue-guard.ts'
 import { type Fields, fieldsFrom } from '../internal/fields.ts'
-import { readBody } from '../internal/read-body.ts'
 import type { VerifiedRequest, VerifyRequestOptions } from '../types.ts'
 
 export type { ContinueServer } from '../internal/continue-guard.ts'
@@ -96,9 +95,9 @@ export interface HonoCountersign extends MiddlewareHandler<{ Variables: Counters
  * @example
  * ```ts
  * import { Hono } from 'hono'
- * import { countersign } from '@countersign/verifier/hono'
+ * import { type CountersignVariables, countersign } from '@countersign/verifier/hono'
  *
- * const app = new Hono()
+ * const app = new Hono<{ Variables: CountersignVariables }>()
  * app.use('/api/*', countersign({ keys, origin: 'https://api.example.com' }))
  * app.post('/api/orders', async (c) => c.json({ from: c.get('countersign').keyId, order: await c.req.json() }))
  * ```
@@ -127,7 +126,7 @@ export function countersign(options: HonoCountersignOptions): HonoCountersign {
       }
       hasType = fields.get('content-type') !== null
       const prepared = core.prepare(fields)
-      const body = await readBody(raw, core.maxBodyBytes, fields.get('content-length'))
+      const body = await readRequestBody(raw, core.maxBodyBytes, fields.get('content-length'))
       hasBody = body.length > 0
       verified = await core.complete(prepared, target, body)
     } catch (error) {

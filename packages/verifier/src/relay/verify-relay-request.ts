@@ -13,6 +13,7 @@ import {
   type Key,
   type KeyRing,
   parseJsonStrict,
+  parseMediaType,
   RequestError,
   SignatureError,
 } from '@countersign/core'
@@ -217,8 +218,7 @@ export function createRelayVerifier(options: VerifyRelayRequestOptions): RelayVe
       if (request.method !== 'POST') {
         throw malformed('relay requests are POST')
       }
-      const type = request.headers.get('content-type')
-      if (type === null || type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+      if (parseMediaType(request.headers.get('content-type'))?.essence !== 'application/json') {
         throw new RequestError('unsupported_media_type', 'relay requests are application/json')
       }
       const verified = await verifier.verifyRequest(
