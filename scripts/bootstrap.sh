@@ -104,6 +104,8 @@ cs_ensure_redis() {
 cs_ensure_cluster_tools() {
   # redis-server and redis-cli (a Redis Cluster is started by the scale tests themselves) and
   # HAProxy (the balancer in front of the services), from Debian's packages when missing.
+  # Debian puts haproxy in /usr/sbin, which a minimal PATH may leave out.
+  case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH="$PATH:/usr/sbin:/sbin" ;; esac
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
